@@ -1,0 +1,2 @@
+/** @ple/api/client — the typed client factory for internal apps. */
+export {};

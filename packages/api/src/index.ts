@@ -1,0 +1,2 @@
+/** @ple/api — the tRPC API. */
+export { ROLES } from "@ple/db";

@@ -1,0 +1,2 @@
+/** @ple/cli — the `ple` ops command as plain functions. */
+export {};
