@@ -1,2 +1,8 @@
 /** @ple/core — pure rules shared by every PLE package: UIDs, normalisation, slot states, schemas. */
-export const ROLES = ["CEO", "CFO", "HR"] as const;
+export * from "./errors.js";
+export * from "./normalise.js";
+export * from "./role-from-title.js";
+export * from "./schemas.js";
+export * from "./slot-state.js";
+export * from "./uid.js";
+export * from "./validation-status.js";

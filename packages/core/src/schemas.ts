@@ -1,0 +1,458 @@
+/**
+ * zod schemas for every entity and every API input, each exported under one name as a schema and
+ * as its inferred type. Input schemas run the normalisers, so a parsed input is already canonical
+ * (a website is its domain, an email lower-case); entity schemas describe rows as the database and
+ * the API return them.
+ */
+import { z } from "zod";
+import { PleError, type Result } from "./errors.js";
+import {
+  MAX_LENGTHS,
+  normaliseCompanyName,
+  normaliseEin,
+  normaliseEmail,
+  normaliseLinkedinUrl,
+  normalisePersonName,
+  normaliseText,
+  normaliseWebsite,
+} from "./normalise.js";
+import { SlotEventTypeSchema, SlotStatusSchema } from "./slot-state.js";
+import {
+  AnyUidSchema,
+  CompanyUidSchema,
+  PersonIdSchema,
+  RoleSchema,
+  SlotUidSchema,
+} from "./uid.js";
+import { mapVerifierResult, ValidationStatusSchema } from "./validation-status.js";
+
+// ── building blocks ───────────────────────────────────────────────────────────────────────────
+
+/** A string schema that runs a normaliser and reports its reason in the issue's params. */
+function normalised<T>(normalise: (input: string) => Result<T>) {
+  return z.string().transform((value, ctx) => {
+    const result = normalise(value);
+    if (result.ok) return result.value;
+    ctx.addIssue({
+      code: "custom",
+      message: result.error.message,
+      params: { reason: result.error.details?.reason },
+    });
+    return z.NEVER;
+  });
+}
+
+export const WebsiteSchema = normalised(normaliseWebsite);
+export const EmailSchema = normalised(normaliseEmail);
+export const LinkedinUrlSchema = normalised(normaliseLinkedinUrl);
+export const CompanyNameSchema = normalised(normaliseCompanyName);
+export const PersonNameSchema = normalised(normalisePersonName);
+/** An EIN as given, trimmed: the database stores it raw and flags it valid or not. */
+export const EinInputSchema = normalised((input) => {
+  const result = normaliseEin(input);
+  return result.ok ? { ok: true as const, value: result.value.raw } : result;
+});
+export const TitleSchema = normalised((input) =>
+  normaliseText(input, "title", "The title", MAX_LENGTHS.title),
+);
+export const ApolloCompanyIdSchema = normalised((input): Result<string> => {
+  const result = normaliseText(input, "apollo_company_id", "The Apollo company id", 128);
+  if (result.ok && result.value.includes(" ")) {
+    return {
+      ok: false,
+      error: new PleError("VALIDATION_FAILED", "The Apollo company id cannot contain spaces", {
+        field: "apollo_company_id",
+        details: { reason: "invalid_syntax" },
+      }),
+    };
+  }
+  return result;
+});
+
+/** A point in time: a Date, or an ISO 8601 date (`2026-11-26`, UTC midnight) or date-time with offset or Z. */
+export const DateInput = z
+  .union([z.date(), z.iso.datetime({ offset: true }), z.iso.date()])
+  .transform((value) => (value instanceof Date ? value : new Date(value)));
+
+/** Timestamps as the database driver (Date) or JSON (ISO string) delivers them. */
+const Timestamp = z
+  .union([z.date(), z.iso.datetime({ offset: true })])
+  .transform((value) => (value instanceof Date ? value : new Date(value)));
+
+/** bigint keys arrive as strings from pg and as numbers from some drivers; always a string here. */
+const RowId = z
+  .union([z.string(), z.number().int(), z.bigint()])
+  .transform((value) => String(value));
+
+const JsonRecord = z.record(z.string(), z.unknown());
+
+export const Cursor = z.string().min(1).max(512);
+export const PageLimit = z.number().int().min(1).max(500).default(50);
+
+export const PERSON_SOURCES = ["apollo", "csv", "manual"] as const;
+export const PersonSource = z.enum(PERSON_SOURCES);
+export type PersonSource = z.infer<typeof PersonSource>;
+
+export const AUDIT_OPERATIONS = ["INSERT", "UPDATE", "DELETE"] as const;
+export const AuditOperation = z.enum(AUDIT_OPERATIONS);
+export type AuditOperation = z.infer<typeof AuditOperation>;
+
+export const HISTORY_ENTITIES = ["company", "slot", "person"] as const;
+export const HistoryEntity = z.enum(HISTORY_ENTITIES);
+export type HistoryEntity = z.infer<typeof HistoryEntity>;
+
+// ── entities ──────────────────────────────────────────────────────────────────────────────────
+
+export const Company = z.object({
+  company_uid: CompanyUidSchema,
+  company_name: z.string(),
+  website: z.string(),
+  apollo_company_id: z.string().nullable(),
+  ein_raw: z.string().nullable(),
+  ein_valid: z.boolean().nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type Company = z.infer<typeof Company>;
+
+export const Slot = z.object({
+  slot_uid: SlotUidSchema,
+  company_uid: CompanyUidSchema,
+  role: RoleSchema,
+  status: SlotStatusSchema,
+  person_id: PersonIdSchema.nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type Slot = z.infer<typeof Slot>;
+
+export const Person = z.object({
+  person_id: PersonIdSchema,
+  name: z.string(),
+  email: z.string(),
+  linkedin_url: z.string().nullable(),
+  validation_status: ValidationStatusSchema,
+  validation_provider: z.string().nullable(),
+  validation_result_raw: z.string().nullable(),
+  validated_at: Timestamp.nullable(),
+  company_uid: CompanyUidSchema.nullable(),
+  title: z.string().nullable(),
+  source: PersonSource,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type Person = z.infer<typeof Person>;
+
+/** One version of a company, slot or person, valid from `valid_from` until `valid_to` (null: current). */
+export const HistoryEntry = z.object({
+  entity: HistoryEntity,
+  uid: z.string(),
+  operation: AuditOperation,
+  valid_from: Timestamp,
+  valid_to: Timestamp.nullable(),
+  actor: z.string().nullable(),
+  request_id: z.string().nullable(),
+  data: JsonRecord,
+});
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
+/** One row of the append-only audit log. */
+export const AuditEntry = z.object({
+  id: RowId,
+  operation: AuditOperation,
+  table_name: z.string(),
+  record_key: z.string(),
+  old_values: JsonRecord.nullable(),
+  new_values: JsonRecord.nullable(),
+  changed_columns: z.array(z.string()).nullable(),
+  actor: z.string().nullable(),
+  request_id: z.string().nullable(),
+  application: z.string().nullable(),
+  transaction_id: RowId.nullable(),
+  changed_at: Timestamp,
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** A slot assignment event of one person (ASSIGNED, VACATED, DISPLACED, PROPOSED, CONFIRMED, REJECTED). */
+export const SlotEvent = z.object({
+  id: RowId,
+  slot_uid: SlotUidSchema,
+  person_id: PersonIdSchema,
+  event_type: SlotEventTypeSchema,
+  actor: z.string().nullable(),
+  request_id: z.string().nullable(),
+  occurred_at: Timestamp,
+});
+export type SlotEvent = z.infer<typeof SlotEvent>;
+
+/** A page of a cursor-paginated list; `next_cursor` is null on the last page. */
+export function Page<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+}
+export type Page<T> = { items: T[]; next_cursor: string | null };
+
+// ── inputs ────────────────────────────────────────────────────────────────────────────────────
+
+type KeyCount = Record<string, unknown>;
+
+/** Requires exactly one of `keys` to be present (look-ups by one identifier). */
+function exactlyOne(keys: readonly string[]) {
+  return (value: KeyCount, ctx: z.RefinementCtx) => {
+    const given = keys.filter((key) => value[key] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          given.length === 0
+            ? `Give one of ${keys.join(", ")}`
+            : `Give only one of ${keys.join(", ")} (got ${given.join(", ")})`,
+        params: { reason: given.length === 0 ? "missing_identifier" : "too_many_identifiers" },
+      });
+    }
+  };
+}
+
+function nonEmptyPatch(value: KeyCount, ctx: z.RefinementCtx) {
+  if (Object.values(value).every((v) => v === undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      message: "The patch changes nothing: give at least one field",
+      params: { reason: "empty_patch" },
+    });
+  }
+}
+
+export const CompanyCreateInput = z.strictObject({
+  company_name: CompanyNameSchema,
+  website: WebsiteSchema,
+  apollo_company_id: ApolloCompanyIdSchema.nullish(),
+  ein: EinInputSchema.nullish(),
+});
+export type CompanyCreateInput = z.infer<typeof CompanyCreateInput>;
+
+export const CompanyGetInput = z
+  .strictObject({
+    company_uid: CompanyUidSchema.optional(),
+    website: WebsiteSchema.optional(),
+    apollo_company_id: ApolloCompanyIdSchema.optional(),
+  })
+  .superRefine(exactlyOne(["company_uid", "website", "apollo_company_id"]))
+  .transform(
+    (value) =>
+      value as
+        | { company_uid: z.infer<typeof CompanyUidSchema> }
+        | { website: string }
+        | { apollo_company_id: string },
+  );
+export type CompanyGetInput = z.infer<typeof CompanyGetInput>;
+
+export const CompanyListInput = z.strictObject({
+  cursor: Cursor.optional(),
+  limit: PageLimit,
+  created_since: DateInput.optional(),
+  has_open_slots: z.boolean().optional(),
+});
+export type CompanyListInput = z.infer<typeof CompanyListInput>;
+
+export const CompanySearchInput = z.strictObject({
+  query: normalised((input) => normaliseText(input, "query", "The search query", 200)),
+  limit: z.number().int().min(1).max(100).default(20),
+});
+export type CompanySearchInput = z.infer<typeof CompanySearchInput>;
+
+export const CompanyUpdateInput = z.strictObject({
+  company_uid: CompanyUidSchema,
+  patch: z
+    .strictObject({
+      company_name: CompanyNameSchema.optional(),
+      website: WebsiteSchema.optional(),
+      apollo_company_id: ApolloCompanyIdSchema.nullable().optional(),
+      ein: EinInputSchema.nullable().optional(),
+    })
+    .superRefine(nonEmptyPatch),
+});
+export type CompanyUpdateInput = z.infer<typeof CompanyUpdateInput>;
+
+export const CompanyDeleteInput = z.strictObject({
+  company_uid: CompanyUidSchema,
+  /** Delete even when slots are filled (the people stay; their links go). */
+  force: z.boolean().default(false),
+});
+export type CompanyDeleteInput = z.infer<typeof CompanyDeleteInput>;
+
+export const PersonCreateInput = z.strictObject({
+  name: PersonNameSchema,
+  email: EmailSchema,
+  linkedin_url: LinkedinUrlSchema.nullish(),
+  company_uid: CompanyUidSchema.nullish(),
+  title: TitleSchema.nullish(),
+  source: PersonSource.default("manual"),
+});
+export type PersonCreateInput = z.infer<typeof PersonCreateInput>;
+
+export const PersonGetInput = z
+  .strictObject({ person_id: PersonIdSchema.optional(), email: EmailSchema.optional() })
+  .superRefine(exactlyOne(["person_id", "email"]))
+  .transform((value) => value as { person_id: z.infer<typeof PersonIdSchema> } | { email: string });
+export type PersonGetInput = z.infer<typeof PersonGetInput>;
+
+export const PersonListInput = z.strictObject({
+  cursor: Cursor.optional(),
+  limit: PageLimit,
+  company_uid: CompanyUidSchema.optional(),
+  validation_status: ValidationStatusSchema.optional(),
+  created_since: DateInput.optional(),
+});
+export type PersonListInput = z.infer<typeof PersonListInput>;
+
+export const PersonUpdateInput = z.strictObject({
+  person_id: PersonIdSchema,
+  patch: z
+    .strictObject({
+      name: PersonNameSchema.optional(),
+      email: EmailSchema.optional(),
+      linkedin_url: LinkedinUrlSchema.nullable().optional(),
+      company_uid: CompanyUidSchema.nullable().optional(),
+      title: TitleSchema.nullable().optional(),
+    })
+    .superRefine(nonEmptyPatch),
+});
+export type PersonUpdateInput = z.infer<typeof PersonUpdateInput>;
+
+export const SlotListInput = z.strictObject({ company_uid: CompanyUidSchema });
+export type SlotListInput = z.infer<typeof SlotListInput>;
+
+/** Put a person straight into an open slot (open → filled). */
+export const SlotLinkInput = z.strictObject({ slot_uid: SlotUidSchema, person_id: PersonIdSchema });
+export type SlotLinkInput = z.infer<typeof SlotLinkInput>;
+
+/** Propose a person for an open slot, pending validation (open → pending). */
+export const SlotProposeInput = z.strictObject({
+  slot_uid: SlotUidSchema,
+  person_id: PersonIdSchema,
+});
+export type SlotProposeInput = z.infer<typeof SlotProposeInput>;
+
+export const SlotConfirmInput = z.strictObject({ slot_uid: SlotUidSchema });
+export type SlotConfirmInput = z.infer<typeof SlotConfirmInput>;
+
+export const SlotRejectInput = z.strictObject({ slot_uid: SlotUidSchema });
+export type SlotRejectInput = z.infer<typeof SlotRejectInput>;
+
+/** Unlink the person of a filled slot (filled → open). */
+export const SlotVacateInput = z.strictObject({ slot_uid: SlotUidSchema });
+export type SlotVacateInput = z.infer<typeof SlotVacateInput>;
+
+/** Replace the person of a filled slot with another (filled → filled, audited). */
+export const SlotDisplaceInput = z.strictObject({
+  slot_uid: SlotUidSchema,
+  person_id: PersonIdSchema,
+});
+export type SlotDisplaceInput = z.infer<typeof SlotDisplaceInput>;
+
+/**
+ * Record an email check: an explicit `status`, or the provider's `result` word (mapped with
+ * mapVerifierResult), or both (status wins, the raw result is kept). The output always has `status`.
+ */
+export const SetValidationInput = z
+  .strictObject({
+    person_id: PersonIdSchema,
+    status: ValidationStatusSchema.optional(),
+    result: normalised((input) =>
+      normaliseText(input, "result", "The verifier result", 200),
+    ).optional(),
+    provider: normalised((input) =>
+      normaliseText(input, "provider", "The provider", 100),
+    ).optional(),
+    checked_at: DateInput.optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.status === undefined && value.result === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: "Give a status or the verifier's result",
+        path: ["status"],
+        params: { reason: "missing_status" },
+      });
+    }
+  })
+  .transform((value) => ({
+    ...value,
+    status: value.status ?? mapVerifierResult(value.result ?? ""),
+  }));
+export type SetValidationInput = z.infer<typeof SetValidationInput>;
+
+export const HistoryAsOfInput = z.strictObject({ uid: AnyUidSchema, as_of: DateInput });
+export type HistoryAsOfInput = z.infer<typeof HistoryAsOfInput>;
+
+export const AuditTrailInput = z.strictObject({
+  uid: AnyUidSchema,
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+export type AuditTrailInput = z.infer<typeof AuditTrailInput>;
+
+export const SlotEventsInput = z
+  .strictObject({ slot_uid: SlotUidSchema.optional(), person_id: PersonIdSchema.optional() })
+  .superRefine(exactlyOne(["slot_uid", "person_id"]))
+  .transform(
+    (value) =>
+      value as
+        | { slot_uid: z.infer<typeof SlotUidSchema> }
+        | { person_id: z.infer<typeof PersonIdSchema> },
+  );
+export type SlotEventsInput = z.infer<typeof SlotEventsInput>;
+
+// ── zod errors → PleError ─────────────────────────────────────────────────────────────────────
+
+const ZOD_REASONS: Record<string, string> = {
+  invalid_type: "invalid_type",
+  too_big: "too_long",
+  too_small: "too_small",
+  unrecognized_keys: "unknown_field",
+  invalid_format: "invalid_syntax",
+  invalid_value: "invalid_value",
+  invalid_union: "invalid_syntax",
+  not_multiple_of: "invalid_value",
+};
+
+export interface ValidationIssue {
+  path: string;
+  message: string;
+  reason: string;
+}
+
+/**
+ * A VALIDATION_FAILED `PleError` from a zod error: `field` is the first issue's path
+ * ("patch.website"), the message names it, and details list every issue with its reason.
+ */
+export function pleErrorFromZod(error: z.ZodError): PleError {
+  const issues: ValidationIssue[] = error.issues.map((issue) => {
+    const params =
+      issue.code === "custom" ? (issue.params as { reason?: unknown } | undefined) : undefined;
+    const reason =
+      typeof params?.reason === "string" ? params.reason : (ZOD_REASONS[issue.code] ?? issue.code);
+    const keys = issue.code === "unrecognized_keys" ? issue.keys : [];
+    const path = [...issue.path, ...(keys.length === 1 ? keys : [])].map(String).join(".");
+    return { path, message: issue.message, reason };
+  });
+  const first = issues[0];
+  const field = first?.path || undefined;
+  const message = first
+    ? field && !first.message.includes(field)
+      ? `${field}: ${first.message}`
+      : first.message
+    : "The input is not valid";
+  return new PleError("VALIDATION_FAILED", message, {
+    field,
+    details: { reason: first?.reason ?? "invalid", issues },
+    cause: error,
+  });
+}
+
+/** Parses with a schema, returning a Result whose error is a VALIDATION_FAILED `PleError`. */
+export function parseInput<S extends z.ZodType>(schema: S, data: unknown): Result<z.output<S>> {
+  const parsed = schema.safeParse(data);
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : { ok: false, error: pleErrorFromZod(parsed.error) };
+}
