@@ -17,9 +17,21 @@ export type UidKind = (typeof UID_KINDS)[number];
 export const MIN_UID_COUNTER = 1;
 export const MAX_UID_COUNTER = 999_999;
 
-const COMPANY_PATTERN = /^CO-(\d{8})-(\d{6})$/;
-const PERSON_PATTERN = /^PE-(\d{8})-(\d{6})$/;
-const SLOT_PATTERN = /^SL-(CO-\d{8}-\d{6})-([A-Za-z]+)$/;
+/** Every `details.reason` of a UID format or parse failure (vectors/README.md says what each means). */
+export const UID_REASONS = [
+  "invalid_type",
+  "empty",
+  "invalid_syntax",
+  "invalid_date",
+  "counter_out_of_range",
+  "invalid_role",
+  "wrong_kind",
+] as const;
+export type UidReason = (typeof UID_REASONS)[number];
+
+const COMPANY_PATTERN = /^CO-([0-9]{8})-([0-9]{6})$/;
+const PERSON_PATTERN = /^PE-([0-9]{8})-([0-9]{6})$/;
+const SLOT_PATTERN = /^SL-(CO-[0-9]{8}-[0-9]{6})-([A-Za-z]+)$/;
 
 const roleSet: ReadonlySet<string> = new Set(ROLES);
 
@@ -29,7 +41,7 @@ export function isRole(value: unknown): value is Role {
 
 /** True when `day` is `YYYYMMDD` naming a real date of the proleptic Gregorian calendar, year 0001–9999. */
 export function isValidUidDay(day: string): boolean {
-  if (!/^\d{8}$/.test(day)) return false;
+  if (!/^[0-9]{8}$/.test(day)) return false;
   const year = Number(day.slice(0, 4));
   const month = Number(day.slice(4, 6));
   const date = Number(day.slice(6, 8));
@@ -214,7 +226,7 @@ function parseAs(expected: UidKind | "any", input: unknown): Result<ParsedUid> {
   }
   const companyUid = slot?.[1] ?? "";
   const role = slot?.[2] ?? "";
-  const inner = /^CO-(\d{8})-(\d{6})$/.exec(companyUid);
+  const inner = /^CO-([0-9]{8})-([0-9]{6})$/.exec(companyUid);
   const parts = parseDayAndCounter(expected, input, inner?.[1] ?? "", inner?.[2] ?? "");
   if (!parts.ok) return parts;
   if (!isRole(role)) {
