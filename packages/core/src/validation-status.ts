@@ -42,7 +42,8 @@ export function validationTransition(
   from: ValidationStatus,
   to: ValidationStatus,
 ): Result<ValidationStatus> {
-  const allowed = VALIDATION_TRANSITIONS[from];
+  // Own properties only: "constructor" or "valueOf" from an untyped caller is not a status.
+  const allowed = Object.hasOwn(VALIDATION_TRANSITIONS, from) ? VALIDATION_TRANSITIONS[from] : null;
   if (allowed?.includes(to)) return ok(to);
   return err(
     new PleError(
