@@ -1,2 +1,11 @@
 /** @ple/db — the PostgreSQL schema, migrations and repositories. */
-export { ROLES } from "@ple/core";
+export {
+  type DatabaseKind,
+  type OpenDatabaseOptions,
+  openDatabase,
+  type PleDatabase,
+  type Queryable,
+  runScript,
+} from "./database.js";
+export { DbConfigError, type DbEnv, readDbEnv } from "./env.js";
+export * from "./migrations/index.js";

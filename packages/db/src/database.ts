@@ -1,0 +1,129 @@
+/**
+ * Opening a database: a PostgreSQL server through a knex pg pool when a URL is
+ * given (or DATABASE_URL is set), else an embedded PGlite database in a local
+ * data folder. Both carry the same migrations and SQL functions.
+ */
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
+import knexFactory, { type Knex } from "knex";
+import ClientPgLite from "knex-pglite";
+import { readDbEnv } from "./env.js";
+
+export type DatabaseKind = "server" | "embedded";
+
+export interface PleDatabase {
+  knex: Knex;
+  kind: DatabaseKind;
+  /** The server URL (kind "server"). */
+  url?: string;
+  /** The data folder of an embedded database; undefined when it lives in memory. */
+  dataDir?: string;
+  /** Runs a multi-statement SQL script (no bindings) on one connection. */
+  execScript(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** A postgres:// URL; overrides DATABASE_URL. */
+  url?: string;
+  /** Folder of the embedded database; overrides PLE_DATA_DIR. */
+  dataDir?: string;
+  /** An in-memory embedded database (tests); ignores url and dataDir. */
+  memory?: boolean;
+  /** Largest number of pooled server connections (default 10). */
+  poolMax?: number;
+}
+
+/** A knex handle or a transaction on it: what repositories and scripts accept. */
+export type Queryable = Knex | Knex.Transaction;
+
+export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<PleDatabase> {
+  if (opts.memory) return openEmbedded(undefined);
+  const url = opts.url ?? (opts.dataDir === undefined ? readDbEnv().databaseUrl : undefined);
+  if (url !== undefined) return openServer(url, opts.poolMax ?? 10);
+  return openEmbedded(opts.dataDir ?? readDbEnv().dataDir);
+}
+
+function openServer(url: string, poolMax: number): PleDatabase {
+  const knex = knexFactory({
+    client: "pg",
+    connection: { connectionString: url, application_name: "ple" },
+    pool: { min: 0, max: poolMax },
+  });
+  return {
+    knex,
+    kind: "server",
+    url,
+    execScript: (sql) => runScript(knex, sql),
+    close: () => knex.destroy(),
+  };
+}
+
+async function openEmbedded(dataDir: string | undefined): Promise<PleDatabase> {
+  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
+  const extensions = { pg_trgm };
+  const pglite =
+    dataDir === undefined
+      ? await PGlite.create({ extensions })
+      : await PGlite.create({ dataDir, extensions });
+  const knex = knexFactory({
+    client: ClientPgLite,
+    dialect: "postgres",
+    // knex-pglite takes an existing instance through a connection function.
+    connection: (() => ({ pglite })) as unknown as Knex.StaticConnectionConfig,
+  });
+  const db: PleDatabase = {
+    knex,
+    kind: "embedded",
+    execScript: (sql) => runScript(knex, sql),
+    close: async () => {
+      await knex.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+  if (dataDir !== undefined) db.dataDir = dataDir;
+  return db;
+}
+
+interface PgliteConnection {
+  exec(sql: string): Promise<unknown>;
+}
+interface PgConnection {
+  query(sql: string): Promise<unknown>;
+}
+
+function isPglite(conn: unknown): conn is PgliteConnection {
+  return (
+    typeof conn === "object" &&
+    conn !== null &&
+    "exec" in conn &&
+    typeof conn.exec === "function" &&
+    "waitReady" in conn
+  );
+}
+
+function isPgConnection(conn: unknown): conn is PgConnection {
+  return (
+    typeof conn === "object" && conn !== null && "query" in conn && typeof conn.query === "function"
+  );
+}
+
+/**
+ * Runs a multi-statement SQL script on the handle's connection (inside its
+ * transaction when given one). knex would rewrite `?` as bindings and PGlite's
+ * knex dialect sends prepared statements, which reject several statements, so
+ * the script goes straight to the driver: node-postgres' simple query protocol
+ * (no bindings) on a server, PGlite's own exec() on the embedded database.
+ */
+export async function runScript(handle: Queryable, sql: string): Promise<void> {
+  const client = handle.client as Knex.Client;
+  const conn: unknown = await client.acquireConnection();
+  try {
+    if (isPglite(conn)) await conn.exec(sql);
+    else if (isPgConnection(conn)) await conn.query(sql);
+    else throw new Error("runScript: unsupported database connection");
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
