@@ -143,45 +143,66 @@ export const Person = z.object({
 });
 export type Person = z.infer<typeof Person>;
 
-/** One version of a company, slot or person, valid from `valid_from` until `valid_to` (null: current). */
+/**
+ * The end of a validity period: PostgreSQL's `infinity` (an open period, the current version)
+ * arrives as Infinity, "infinity" or null and is read as null.
+ */
+const PeriodEnd = z
+  .union([Timestamp, z.literal(Number.POSITIVE_INFINITY), z.literal("infinity"), z.null()])
+  .transform((value) => (value instanceof Date ? value : null));
+
+/**
+ * One version of a company, slot or person (a row of company_history, company_slot_history or
+ * people_history, with `entity` and `uid` naming the record): valid from `valid_from` until
+ * `valid_to`, null for the current version.
+ */
 export const HistoryEntry = z.object({
+  history_id: RowId,
   entity: HistoryEntity,
   uid: z.string(),
   operation: AuditOperation,
   valid_from: Timestamp,
-  valid_to: Timestamp.nullable(),
-  actor: z.string().nullable(),
+  valid_to: PeriodEnd,
+  row_data: JsonRecord,
+  actor: z.string(),
   request_id: z.string().nullable(),
-  data: JsonRecord,
+  txid: RowId,
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
-/** One row of the append-only audit log. */
+/** One row of marketing.audit_log, the append-only log of every change. */
 export const AuditEntry = z.object({
-  id: RowId,
+  audit_id: RowId,
+  at: Timestamp,
   operation: AuditOperation,
   table_name: z.string(),
   record_key: z.string(),
   old_values: JsonRecord.nullable(),
   new_values: JsonRecord.nullable(),
   changed_columns: z.array(z.string()).nullable(),
-  actor: z.string().nullable(),
+  actor: z.string(),
   request_id: z.string().nullable(),
   application: z.string().nullable(),
-  transaction_id: RowId.nullable(),
-  changed_at: Timestamp,
+  txid: RowId,
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
-/** A slot assignment event of one person (ASSIGNED, VACATED, DISPLACED, PROPOSED, CONFIRMED, REJECTED). */
+/**
+ * One row of marketing.slot_event: `person_id` is the person the event concerns (for VACATED,
+ * REJECTED and DISPLACED the one who left), `previous_person_id` the holder before the change.
+ */
 export const SlotEvent = z.object({
-  id: RowId,
+  event_id: RowId,
   slot_uid: SlotUidSchema,
-  person_id: PersonIdSchema,
-  event_type: SlotEventTypeSchema,
-  actor: z.string().nullable(),
+  company_uid: CompanyUidSchema,
+  role: RoleSchema,
+  event: SlotEventTypeSchema,
+  person_id: PersonIdSchema.nullable(),
+  previous_person_id: PersonIdSchema.nullable(),
+  actor: z.string(),
   request_id: z.string().nullable(),
-  occurred_at: Timestamp,
+  txid: RowId,
+  at: Timestamp,
 });
 export type SlotEvent = z.infer<typeof SlotEvent>;
 

@@ -10,6 +10,7 @@ import {
   CompanySearchInput,
   CompanyUpdateInput,
   HistoryAsOfInput,
+  HistoryEntry,
   Page,
   Person,
   PersonCreateInput,
@@ -294,7 +295,8 @@ describe("entities", () => {
       next_cursor: null,
     });
     const audit = AuditEntry.parse({
-      id: 12n,
+      audit_id: 12n,
+      at: createdAt.toISOString(),
       operation: "UPDATE",
       table_name: "company",
       record_key: "CO-20261126-000001",
@@ -304,23 +306,45 @@ describe("entities", () => {
       actor: "apikey:ops",
       request_id: null,
       application: "ple-api",
-      transaction_id: 98765,
-      changed_at: createdAt.toISOString(),
+      txid: 98765,
     });
-    expect(audit.id).toBe("12");
-    expect(audit.transaction_id).toBe("98765");
-    expect(audit.changed_at).toEqual(createdAt);
+    expect(audit.audit_id).toBe("12");
+    expect(audit.txid).toBe("98765");
+    expect(audit.at).toEqual(createdAt);
     expect(
       SlotEvent.parse({
-        id: "1",
+        event_id: "1",
         slot_uid: "SL-CO-20261126-000001-CEO",
+        company_uid: "CO-20261126-000001",
+        role: "CEO",
+        event: "DISPLACED",
         person_id: "PE-20261126-000001",
-        event_type: "DISPLACED",
-        actor: null,
+        previous_person_id: "PE-20261126-000001",
+        actor: "cli:ops",
         request_id: null,
-        occurred_at: createdAt,
-      }).event_type,
+        txid: "77",
+        at: createdAt,
+      }).event,
     ).toBe("DISPLACED");
+  });
+
+  it("HistoryEntry reads PostgreSQL's infinity as an open period (null)", () => {
+    const version = {
+      history_id: "5",
+      entity: "company",
+      uid: "CO-20261126-000001",
+      operation: "UPDATE",
+      valid_from: createdAt,
+      row_data: { company_name: "Acme" },
+      actor: "apikey:ops",
+      request_id: "req-1",
+      txid: "9",
+    };
+    for (const end of [Number.POSITIVE_INFINITY, "infinity", null]) {
+      expect(HistoryEntry.parse({ ...version, valid_to: end }).valid_to).toBeNull();
+    }
+    expect(HistoryEntry.parse({ ...version, valid_to: createdAt }).valid_to).toEqual(createdAt);
+    expect(HistoryEntry.safeParse({ ...version, valid_to: "soon" }).success).toBe(false);
   });
 });
 
