@@ -1,4 +1,8 @@
 /** @ple/db — the PostgreSQL schema, migrations and repositories. */
+
+export { type ActorContext, setActor, withActor } from "./actor.js";
+export * from "./backup.js";
+export * from "./companies.js";
 export {
   type DatabaseKind,
   type OpenDatabaseOptions,
@@ -8,4 +12,12 @@ export {
   runScript,
 } from "./database.js";
 export { DbConfigError, type DbEnv, readDbEnv } from "./env.js";
+export { fieldOfConstraint, mapErrors, toPleError } from "./errors.js";
+export * from "./history.js";
+export * from "./import-rejects.js";
 export * from "./migrations/index.js";
+export { decodeCursor, encodeCursor, type KeysetCursor } from "./pagination.js";
+export * from "./people.js";
+export * from "./pii.js";
+export * from "./retention.js";
+export * from "./slots.js";

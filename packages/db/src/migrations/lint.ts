@@ -63,12 +63,21 @@ function alterActions(code: string, from: number): Array<{ text: string; offset:
   return actions;
 }
 
+/**
+ * Rules accepted by a `-- ple:lint-ignore <rule>` (or `ple:lint-allow`) line in
+ * the comment block directly above the statement or on its first line.
+ */
 function ignoredRules(script: string, stmt: SqlStatement): Set<string> {
   const lines = script.split("\n");
+  const block: string[] = [lines[stmt.line - 1] ?? ""];
+  for (let index = stmt.line - 2; index >= 0; index--) {
+    const text = (lines[index] ?? "").trim();
+    if (!text.startsWith("--")) break;
+    block.push(text);
+  }
   const ignored = new Set<string>();
-  for (const index of [stmt.line - 2, stmt.line - 1]) {
-    const text = lines[index] ?? "";
-    for (const m of text.matchAll(/--\s*ple:lint-ignore\s+([\w-]+(?:\s*,\s*[\w-]+)*)/g)) {
+  for (const text of block) {
+    for (const m of text.matchAll(/--\s*ple:lint-(?:ignore|allow)\s+([\w-]+(?:\s*,\s*[\w-]+)*)/g)) {
       for (const rule of (m[1] ?? "").split(",")) ignored.add(rule.trim());
     }
   }

@@ -1,0 +1,228 @@
+/**
+ * Companies: create (idempotent, with their three slots, through
+ * marketing.insert_company_with_slots), look up, list with a keyset cursor,
+ * search by name (pg_trgm), update, delete (marketing.delete_company).
+ */
+import {
+  Company,
+  type CompanyCreateInput,
+  type CompanyDeleteInput,
+  type CompanyGetInput,
+  type CompanyListInput,
+  type CompanySearchInput,
+  type CompanyUpdateInput,
+  type Page,
+  PleError,
+  Slot,
+} from "@ple/core";
+import type { Queryable } from "./database.js";
+import { mapErrors } from "./errors.js";
+import { CURSOR_CREATED_AT_SQL, decodeCursor, encodeCursor } from "./pagination.js";
+
+const COMPANY = "marketing.company";
+const COMPANY_COLUMNS = [
+  "company_uid",
+  "company_name",
+  "website",
+  "apollo_company_id",
+  "ein_raw",
+  "ein_valid",
+  "created_at",
+  "updated_at",
+] as const;
+
+export interface CompanyWithSlots {
+  company: Company;
+  slots: Slot[];
+}
+
+export interface CreateCompanyResult extends CompanyWithSlots {
+  /** "exists" when the website or Apollo id was already known (nothing was changed). */
+  status: "created" | "exists";
+  /** What the existing company matched on. */
+  matched_by: "website" | "apollo_company_id" | null;
+}
+
+export interface CompanySearchHit {
+  company: Company;
+  /** pg_trgm similarity of the name to the query, 0..1. */
+  score: number;
+}
+
+export interface DeleteCompanyResult {
+  company_uid: string;
+  deleted: true;
+  /** Slots that were filled or pending (force) and the person released from each. */
+  released: Array<{ slot_uid: string; person_id: string }>;
+}
+
+function notFound(field: string, value: string): PleError {
+  return new PleError("COMPANY_NOT_FOUND", `No company with ${field} "${value}"`, {
+    field,
+    details: { reason: "not_found", [field]: value },
+  });
+}
+
+async function slotsOf(q: Queryable, companyUid: string): Promise<Slot[]> {
+  const rows: unknown[] = await q("marketing.company_slot")
+    .where({ company_uid: companyUid })
+    .select("*")
+    .orderByRaw("array_position(ARRAY['CEO','CFO','HR']::text[], role)");
+  return rows.map((row) => Slot.parse(row));
+}
+
+/** Creates a company with its three slots, or returns the existing one (by website or Apollo id). */
+export function createCompany(
+  q: Queryable,
+  input: CompanyCreateInput,
+): Promise<CreateCompanyResult> {
+  return mapErrors(async () => {
+    const result = await q.raw<{
+      rows: Array<{ result: { status: string; matched_by?: string; company_uid: string } }>;
+    }>("SELECT marketing.insert_company_with_slots(?, ?, ?, ?) AS result", [
+      input.company_name,
+      input.website,
+      input.apollo_company_id ?? null,
+      input.ein ?? null,
+    ]);
+    const out = result.rows[0]?.result;
+    if (out === undefined)
+      throw new PleError("INTERNAL", "insert_company_with_slots returned nothing");
+    const row: unknown = await q(COMPANY)
+      .where({ company_uid: out.company_uid })
+      .first(COMPANY_COLUMNS);
+    return {
+      status: out.status === "exists" ? "exists" : "created",
+      matched_by:
+        out.matched_by === "website" || out.matched_by === "apollo_company_id"
+          ? out.matched_by
+          : null,
+      company: Company.parse(row),
+      slots: await slotsOf(q, out.company_uid),
+    };
+  });
+}
+
+/** A company by uid, canonical website or Apollo id; COMPANY_NOT_FOUND naming the field. */
+export function getCompany(q: Queryable, input: CompanyGetInput): Promise<Company> {
+  return mapErrors(async () => {
+    const [field, value] =
+      "company_uid" in input
+        ? (["company_uid", input.company_uid] as const)
+        : "website" in input
+          ? (["website", input.website] as const)
+          : (["apollo_company_id", input.apollo_company_id] as const);
+    const row: unknown = await q(COMPANY).where(field, value).first(COMPANY_COLUMNS);
+    if (row === undefined) throw notFound(field, value);
+    return Company.parse(row);
+  });
+}
+
+/** A company and its slots. */
+export function getCompanyWithSlots(
+  q: Queryable,
+  input: CompanyGetInput,
+): Promise<CompanyWithSlots> {
+  return mapErrors(async () => {
+    const company = await getCompany(q, input);
+    return { company, slots: await slotsOf(q, company.company_uid) };
+  });
+}
+
+/** Companies oldest first, a page at a time (cursor from the previous page's next_cursor). */
+export function listCompanies(q: Queryable, input: CompanyListInput): Promise<Page<Company>> {
+  return mapErrors(async () => {
+    const limit = input.limit;
+    const query = q(COMPANY)
+      .select([...COMPANY_COLUMNS])
+      .select(q.raw(`${CURSOR_CREATED_AT_SQL} AS cursor_created_at`))
+      .orderBy([
+        { column: "created_at", order: "asc" },
+        { column: "company_uid", order: "asc" },
+      ])
+      .limit(limit + 1);
+    if (input.cursor !== undefined) {
+      const cursor = decodeCursor(input.cursor);
+      query.whereRaw("(created_at, company_uid) > (?::timestamptz, ?)", [
+        cursor.createdAt,
+        cursor.uid,
+      ]);
+    }
+    if (input.created_since !== undefined) query.where("created_at", ">=", input.created_since);
+    if (input.has_open_slots !== undefined) {
+      const open = q("marketing.company_slot as s")
+        .select(q.raw("1"))
+        .whereRaw("s.company_uid = marketing.company.company_uid")
+        .where("s.status", "open");
+      if (input.has_open_slots) query.whereExists(open);
+      else query.whereNotExists(open);
+    }
+    const rows: Array<Record<string, unknown>> = await query;
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const more = rows.length > limit && last !== undefined;
+    return {
+      items: page.map((row) => Company.parse(row)),
+      next_cursor: more
+        ? encodeCursor({ createdAt: String(last.cursor_created_at), uid: String(last.company_uid) })
+        : null,
+    };
+  });
+}
+
+/** Companies whose name resembles the query (pg_trgm), best match first. */
+export function searchCompanies(
+  q: Queryable,
+  input: CompanySearchInput,
+): Promise<CompanySearchHit[]> {
+  return mapErrors(async () => {
+    const pattern = `%${input.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const result = await q.raw<{ rows: Array<Record<string, unknown>> }>(
+      `SELECT ${COMPANY_COLUMNS.join(", ")}, public.similarity(company_name, ?) AS score
+         FROM ${COMPANY}
+        WHERE company_name OPERATOR(public.%) ? OR company_name ILIKE ?
+        ORDER BY score DESC, company_name, company_uid
+        LIMIT ?`,
+      [input.query, input.query, pattern, input.limit],
+    );
+    return result.rows.map((row) => ({ company: Company.parse(row), score: Number(row.score) }));
+  });
+}
+
+/** Applies a patch; a website or Apollo id taken by another company → ALREADY_EXISTS naming it. */
+export function updateCompany(q: Queryable, input: CompanyUpdateInput): Promise<Company> {
+  return mapErrors(async () => {
+    const { patch } = input;
+    const changes: Record<string, unknown> = {};
+    if (patch.company_name !== undefined) changes.company_name = patch.company_name;
+    if (patch.website !== undefined) changes.website = patch.website;
+    if (patch.apollo_company_id !== undefined) changes.apollo_company_id = patch.apollo_company_id;
+    if (patch.ein !== undefined) changes.ein_raw = patch.ein;
+    const rows: unknown[] = await q(COMPANY)
+      .where({ company_uid: input.company_uid })
+      .update(changes)
+      .returning([...COMPANY_COLUMNS]);
+    const row = rows[0];
+    if (row === undefined) throw notFound("company_uid", input.company_uid);
+    return Company.parse(row);
+  });
+}
+
+/**
+ * Deletes a company and its slots. Filled or pending slots refuse with
+ * COMPANY_HAS_FILLED_SLOTS unless force, which releases their people first.
+ */
+export function deleteCompany(
+  q: Queryable,
+  input: CompanyDeleteInput,
+): Promise<DeleteCompanyResult> {
+  return mapErrors(async () => {
+    const result = await q.raw<{ rows: Array<{ result: DeleteCompanyResult }> }>(
+      "SELECT marketing.delete_company(?, ?) AS result",
+      [input.company_uid, input.force],
+    );
+    const out = result.rows[0]?.result;
+    if (out === undefined) throw new PleError("INTERNAL", "delete_company returned nothing");
+    return out;
+  });
+}
