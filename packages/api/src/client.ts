@@ -1,2 +1,75 @@
-/** @ple/api/client — the typed client factory for internal apps. */
-export {};
+/**
+ * @ple/api/client — the typed client for internal apps. It knows the API only
+ * through the AppRouter *type*, so importing it pulls in no server code.
+ *
+ * @example
+ * const ple = createPleClient({ url: "http://127.0.0.1:3000", apiKey: process.env.PLE_API_KEY });
+ * const { company_uid } = await ple.companies.create.mutate(
+ *   { company_name: "Acme", website: "https://www.acme.com/" },
+ *   { context: { idempotencyKey: "import-42-row-7" } },
+ * );
+ */
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpLink,
+  type Operation,
+  splitLink,
+  type TRPCClient,
+} from "@trpc/client";
+import superjson from "superjson";
+import type { AppRouter } from "./root.js";
+
+export { isTRPCClientError, TRPCClientError } from "@trpc/client";
+export type { AppRouter } from "./root.js";
+
+export interface PleClientOptions {
+  /** The API's base URL (e.g. http://127.0.0.1:3000) or its /trpc endpoint. */
+  url: string;
+  /** Sent as `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Extra headers for every request (e.g. X-Request-Id). */
+  headers?: Record<string, string>;
+  /** A fetch implementation (defaults to the global fetch). */
+  fetch?: typeof fetch;
+}
+
+export type PleClient = TRPCClient<AppRouter>;
+
+/** Per-call options: `{ context: { idempotencyKey } }` sends an Idempotency-Key. */
+export interface PleCallContext {
+  idempotencyKey?: string;
+}
+
+function trpcUrl(url: string): string {
+  const trimmed = url.replace(/\/+$/, "");
+  return trimmed.endsWith("/trpc") ? trimmed : `${trimmed}/trpc`;
+}
+
+function idempotencyKeyOf(op: Operation): string | undefined {
+  const key = op.context.idempotencyKey;
+  return typeof key === "string" && key.length > 0 ? key : undefined;
+}
+
+export function createPleClient(opts: PleClientOptions): PleClient {
+  const url = trpcUrl(opts.url);
+  const baseHeaders: Record<string, string> = { ...opts.headers };
+  if (opts.apiKey !== undefined) baseHeaders.Authorization = `Bearer ${opts.apiKey}`;
+  const common = { url, transformer: superjson, ...(opts.fetch ? { fetch: opts.fetch } : {}) };
+  return createTRPCClient<AppRouter>({
+    links: [
+      // A call with an Idempotency-Key goes alone: the header belongs to one call, not a batch.
+      splitLink({
+        condition: (op) => idempotencyKeyOf(op) !== undefined,
+        true: httpLink({
+          ...common,
+          headers: ({ op }) => {
+            const key = idempotencyKeyOf(op);
+            return key === undefined ? baseHeaders : { ...baseHeaders, "Idempotency-Key": key };
+          },
+        }),
+        false: httpBatchLink({ ...common, headers: () => baseHeaders }),
+      }),
+    ],
+  });
+}

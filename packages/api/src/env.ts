@@ -1,0 +1,44 @@
+/**
+ * The API server's configuration — the only file of @ple/api that reads
+ * process.env. (DATABASE_URL and PLE_DATA_DIR belong to @ple/db's env.)
+ */
+import { z } from "zod";
+import { LOG_LEVELS } from "./logger.js";
+
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+const ApiEnv = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().trim().min(1).default("127.0.0.1"),
+  PLE_API_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(DEFAULT_BODY_LIMIT_BYTES),
+  PLE_API_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+});
+export type ApiEnv = z.infer<typeof ApiEnv>;
+
+export class ApiEnvError extends Error {
+  override name = "ApiEnvError";
+}
+
+/** Reads and validates the API's environment; a bad value fails with one line naming the variable. */
+export function readApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
+  const present = Object.fromEntries(
+    Object.keys(ApiEnv.shape).flatMap((name) => {
+      const value = env[name];
+      return value === undefined || value === "" ? [] : [[name, value]];
+    }),
+  );
+  const parsed = ApiEnv.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const name = issue ? String(issue.path[0]) : "environment";
+  const value = issue ? present[name] : undefined;
+  throw new ApiEnvError(
+    `Invalid ${name}${value === undefined ? "" : ` (${JSON.stringify(value)})`}: ${issue?.message ?? "invalid"}`,
+  );
+}

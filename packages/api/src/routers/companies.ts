@@ -1,0 +1,66 @@
+/**
+ * companies: create (idempotent by canonical website / Apollo id), get, list
+ * (cursor pages, filters), search by name (fuzzy, ranked), update, delete.
+ */
+import {
+  CompanyCreateInput,
+  CompanyDeleteInput,
+  CompanyGetInput,
+  CompanyListInput,
+  CompanySearchInput,
+  CompanyUpdateInput,
+  PleError,
+} from "@ple/core";
+import {
+  createCompany,
+  deleteCompany,
+  getCompanyWithSlots,
+  listCompanies,
+  roleAllows,
+  searchCompanies,
+  updateCompany,
+} from "@ple/db";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { readProcedure, writeProcedure } from "../trpc.js";
+
+export const companiesRouter = {
+  /** Creates a company with its three slots; a known website or Apollo id answers status "exists". */
+  create: writeProcedure
+    .input(CompanyCreateInput)
+    .mutation(({ ctx, input }) => ctx.write((trx) => createCompany(trx, input))),
+
+  /** A company and its slots, by company_uid, website (any form) or apollo_company_id. */
+  get: readProcedure
+    .input(CompanyGetInput)
+    .query(({ ctx, input }) => getCompanyWithSlots(ctx.db.knex, input)),
+
+  /** Companies oldest first; pass next_cursor back as cursor for the next page. */
+  list: readProcedure
+    .input(CompanyListInput)
+    .query(({ ctx, input }) => listCompanies(ctx.db.knex, input)),
+
+  /** Companies whose name resembles the query, best match first. */
+  search: readProcedure
+    .input(CompanySearchInput)
+    .query(({ ctx, input }) => searchCompanies(ctx.db.knex, input)),
+
+  update: writeProcedure
+    .input(CompanyUpdateInput)
+    .mutation(({ ctx, input }) => ctx.write((trx) => updateCompany(trx, input))),
+
+  /**
+   * Deletes a company and its slots. While a slot is filled or pending it
+   * refuses (COMPANY_HAS_FILLED_SLOTS); force releases those people first and
+   * needs an admin key.
+   */
+  delete: writeProcedure.input(CompanyDeleteInput).mutation(({ ctx, input }) => {
+    if (input.force && !roleAllows(ctx.actor.role, "admin")) {
+      throw new PleError(
+        "FORBIDDEN",
+        `Deleting a company with force needs an API key with the admin role; this key has ${ctx.actor.role}.`,
+        { field: "force", details: { required: "admin", held: ctx.actor.role } },
+      );
+    }
+    return ctx.write((trx) => deleteCompany(trx, input));
+  }),
+} satisfies TRPCRouterRecord;

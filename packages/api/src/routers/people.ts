@@ -1,0 +1,38 @@
+/**
+ * people: create (idempotent by normalised email), get by id or email, list,
+ * update, and record an email validation result (core's vocabulary and
+ * transitions).
+ */
+import {
+  PersonCreateInput,
+  PersonGetInput,
+  PersonListInput,
+  PersonUpdateInput,
+  SetValidationInput,
+} from "@ple/core";
+import { createPerson, getPerson, listPeople, setValidation, updatePerson } from "@ple/db";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { readProcedure, writeProcedure } from "../trpc.js";
+
+export const peopleRouter = {
+  /** Creates a person; a known email answers status "exists" with that person. */
+  create: writeProcedure
+    .input(PersonCreateInput)
+    .mutation(({ ctx, input }) => ctx.write((trx) => createPerson(trx, input))),
+
+  get: readProcedure.input(PersonGetInput).query(({ ctx, input }) => getPerson(ctx.db.knex, input)),
+
+  /** People oldest first, filtered by company, validation status or creation time. */
+  list: readProcedure
+    .input(PersonListInput)
+    .query(({ ctx, input }) => listPeople(ctx.db.knex, input)),
+
+  update: writeProcedure
+    .input(PersonUpdateInput)
+    .mutation(({ ctx, input }) => ctx.write((trx) => updatePerson(trx, input))),
+
+  /** Records an email check: a status, or the verifier's result word mapped to one. */
+  setValidation: writeProcedure
+    .input(SetValidationInput)
+    .mutation(({ ctx, input }) => ctx.write((trx) => setValidation(trx, input))),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,146 @@
+/**
+ * The one tRPC instance of the API and its procedure builders:
+ * publicProcedure (no key), readProcedure, writeProcedure and adminProcedure
+ * (roles nest: admin ⊇ write ⊇ read). Write and admin procedures get
+ * ctx.write(fn), which runs fn in one transaction under the caller's actor
+ * and request id and makes it idempotent under an Idempotency-Key.
+ */
+import { createHash } from "node:crypto";
+import { PleError } from "@ple/core";
+import {
+  type ApiKeyRole,
+  claimIdempotencyKey,
+  roleAllows,
+  saveIdempotentResponse,
+  withActor,
+} from "@ple/db";
+import { initTRPC } from "@trpc/server";
+import superjson from "superjson";
+import { type Context, INVALID_KEY_MESSAGE, MISSING_KEY_MESSAGE } from "./context.js";
+import { describeError, toTRPCError } from "./errors.js";
+
+/** The name under which API writes reach the audit log's application column. */
+export const APPLICATION = "ple-api";
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  // Never put stack traces in responses, whatever NODE_ENV says.
+  isDev: false,
+  errorFormatter({ shape, error, ctx }) {
+    const described = describeError(error, ctx?.requestId);
+    return {
+      code: shape.code,
+      message: described.message,
+      data: {
+        code: described.code,
+        field: described.field,
+        details: described.details,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path ?? null,
+        requestId: ctx?.requestId ?? null,
+      },
+    };
+  },
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Sends each PleError with the tRPC (HTTP) code its PLE code maps to. */
+const pleErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) throw toTRPCError(result.error);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(pleErrors);
+
+const authenticated = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.actor === null) {
+    throw new PleError("UNAUTHORIZED", ctx.authFailure ?? MISSING_KEY_MESSAGE, {
+      details: { reason: ctx.authFailure === INVALID_KEY_MESSAGE ? "invalid_key" : "missing_key" },
+    });
+  }
+  return next({ ctx: { actor: ctx.actor } });
+});
+
+function requireRole(required: ApiKeyRole) {
+  return t.middleware(({ ctx, next }) => {
+    const actor = ctx.actor;
+    if (actor === null) throw new PleError("UNAUTHORIZED", MISSING_KEY_MESSAGE);
+    if (!roleAllows(actor.role, required)) {
+      throw new PleError(
+        "FORBIDDEN",
+        `This call needs an API key with the ${required} role; this key has ${actor.role}.`,
+        { details: { required, held: actor.role } },
+      );
+    }
+    return next();
+  });
+}
+
+type Transaction = Parameters<Parameters<typeof withActor>[2]>[0];
+
+/** JSON with sorted keys, so the same request always hashes the same. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => {
+    if (item === null || typeof item !== "object" || Array.isArray(item)) return item;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(item).sort()) {
+      sorted[key] = (item as Record<string, unknown>)[key];
+    }
+    return sorted;
+  });
+}
+
+const writes = t.middleware(async ({ ctx, next, path, getRawInput }) => {
+  const actor = ctx.actor;
+  if (actor === null) throw new PleError("UNAUTHORIZED", MISSING_KEY_MESSAGE);
+  let used = false;
+  /**
+   * Runs fn in one transaction whose changes are audited under this API key
+   * and request id. With an Idempotency-Key, a repeat of the same request
+   * returns the first result without running fn again.
+   */
+  const write = async <T>(
+    fn: (trx: Transaction) => Promise<T>,
+    opts: { replayable?: boolean } = {},
+  ): Promise<T> => {
+    if (used) throw new PleError("INTERNAL", "A procedure may open only one write transaction.");
+    used = true;
+    if (opts.replayable === false && ctx.idempotencyKey !== null) {
+      // Its response holds a secret, which an idempotency record would store.
+      throw new PleError("VALIDATION_FAILED", `${path} does not accept an Idempotency-Key.`, {
+        field: "Idempotency-Key",
+        details: { reason: "not_replayable" },
+      });
+    }
+    const requestHash = createHash("sha256")
+      .update(canonicalJson((await getRawInput()) ?? null))
+      .digest("hex");
+    return withActor(
+      ctx.db,
+      { actor: actor.keyId, requestId: ctx.requestId, application: APPLICATION },
+      async (trx) => {
+        const key = ctx.idempotencyKey;
+        if (key === null) return fn(trx);
+        const claim = { key, actor: actor.keyId, procedure: path, requestHash };
+        const claimed = await claimIdempotencyKey(trx, claim);
+        if (claimed.status === "replay") {
+          ctx.responseHeaders.set("Idempotent-Replayed", "true");
+          return superjson.deserialize(
+            claimed.response as Parameters<typeof superjson.deserialize>[0],
+          ) as T;
+        }
+        const result = await fn(trx);
+        await saveIdempotentResponse(trx, claim, superjson.serialize(result));
+        return result;
+      },
+    );
+  };
+  return next({ ctx: { write } });
+});
+
+export const readProcedure = authenticated.use(requireRole("read"));
+export const writeProcedure = authenticated.use(requireRole("write")).use(writes);
+export const adminProcedure = authenticated.use(requireRole("admin")).use(writes);

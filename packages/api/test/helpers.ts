@@ -1,0 +1,103 @@
+/**
+ * Test fixtures: a fresh database per test file, one API key per role, router
+ * callers for each key, and a real HTTP server on a free port.
+ */
+import { type ApiKeyRole, type CreatedApiKey, createApiKey, type PleDatabase } from "@ple/db";
+import { createTestDatabase } from "@ple/db/testing";
+import { createPleClient, type PleClient } from "../src/client.js";
+import { type ApiActor, createContextInner } from "../src/context.js";
+import { createLogger, type Logger } from "../src/logger.js";
+import { createCaller } from "../src/root.js";
+import { createServer, type PleServer } from "../src/server.js";
+
+export interface TestApi {
+  db: PleDatabase;
+  keys: Record<ApiKeyRole, CreatedApiKey>;
+  /** A router caller authenticated with the key of this role. */
+  as(role: ApiKeyRole, opts?: { idempotencyKey?: string; requestId?: string }): Promise<Caller>;
+  /** A router caller without a key. */
+  anonymous(): Promise<Caller>;
+  drop(): Promise<void>;
+}
+
+export type Caller = ReturnType<typeof createCaller>;
+
+export function actorOf(key: CreatedApiKey): ApiActor {
+  return { keyId: key.id, name: key.name, role: key.role };
+}
+
+export async function setupTestApi(): Promise<TestApi> {
+  const test = await createTestDatabase();
+  const db = test.db;
+  const keys = {
+    read: await createApiKey(db.knex, { name: "test reader", role: "read" }),
+    write: await createApiKey(db.knex, { name: "test writer", role: "write" }),
+    admin: await createApiKey(db.knex, { name: "test admin", role: "admin" }),
+  };
+  return {
+    db,
+    keys,
+    async as(role, opts = {}) {
+      return createCaller(
+        await createContextInner({
+          db,
+          actor: actorOf(keys[role]),
+          idempotencyKey: opts.idempotencyKey ?? null,
+          requestId: opts.requestId,
+        }),
+      );
+    },
+    async anonymous() {
+      return createCaller(await createContextInner({ db, actor: null }));
+    },
+    drop: () => test.drop(),
+  };
+}
+
+export interface TestServer {
+  api: PleServer;
+  url: string;
+  client(apiKey?: string): PleClient;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** Starts the API on 127.0.0.1 on a free port, capturing its log lines. */
+export async function startTestServer(
+  db: PleDatabase,
+  opts: { bodyLimitBytes?: number; logger?: Logger } = {},
+): Promise<TestServer> {
+  const logs: string[] = [];
+  const logger =
+    opts.logger ??
+    createLogger({ level: "info", destination: { write: (line: string) => logs.push(line) } });
+  const api = createServer({ db, logger, bodyLimitBytes: opts.bodyLimitBytes });
+  const url = await api.listen(0);
+  return {
+    api,
+    url,
+    logs,
+    client: (apiKey) => createPleClient({ url, apiKey }),
+    close: () => api.close(),
+  };
+}
+
+/** A POST of raw JSON to a procedure, as a non-TypeScript caller would send it. */
+export async function postJson(
+  url: string,
+  procedure: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const response = await fetch(`${url}/trpc/${procedure}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text ? JSON.parse(text) : null,
+    headers: response.headers,
+  };
+}

@@ -1,0 +1,153 @@
+import { createApiKey } from "@ple/db";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  postJson,
+  setupTestApi,
+  startTestServer,
+  type TestApi,
+  type TestServer,
+} from "./helpers.js";
+
+let t: TestApi;
+let server: TestServer;
+
+beforeAll(async () => {
+  t = await setupTestApi();
+  server = await startTestServer(t.db, { bodyLimitBytes: 4096 });
+});
+afterAll(async () => {
+  await server?.close();
+  await t?.drop();
+});
+
+function errorOf(body: unknown): { message: string; data: Record<string, unknown> } {
+  return (body as { error: { json: { message: string; data: Record<string, unknown> } } }).error
+    .json;
+}
+
+describe("HTTP server", () => {
+  it("answers /health with the database and migration state", async () => {
+    const response = await fetch(`${server.url}/health`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      status: "ok",
+      database: { reachable: true },
+      migrations: { current: true },
+    });
+  });
+
+  it("gives every response a request id, keeping a well-formed one the caller sent", async () => {
+    const own = await fetch(`${server.url}/health`, {
+      headers: { "X-Request-Id": "trace-123.abc" },
+    });
+    expect(own.headers.get("x-request-id")).toBe("trace-123.abc");
+    const generated = await fetch(`${server.url}/health`, {
+      headers: { "X-Request-Id": "bad id!" },
+    });
+    expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("answers an unknown route with 404 and a JSON error", async () => {
+    const response = await fetch(`${server.url}/nope`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+  });
+
+  it("answers an unknown procedure with NOT_FOUND", async () => {
+    const { status, body } = await postJson(
+      server.url,
+      "companies.explode",
+      { json: {} },
+      {
+        Authorization: `Bearer ${t.keys.admin.key}`,
+      },
+    );
+    expect(status).toBe(404);
+    expect(errorOf(body).data.code).toBe("NOT_FOUND");
+  });
+
+  it("refuses a body over the limit with 413 PAYLOAD_TOO_LARGE and a clear message", async () => {
+    const { status, body } = await postJson(
+      server.url,
+      "apiKeys.create",
+      { json: { name: "x".repeat(10_000), role: "read" } },
+      { Authorization: `Bearer ${t.keys.admin.key}` },
+    );
+    expect(status).toBe(413);
+    const error = errorOf(body);
+    expect(error.data.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(error.message).toMatch(/larger than the API accepts/);
+  });
+
+  it("refuses a string over its length limit with VALIDATION_FAILED naming the field", async () => {
+    const { status, body } = await postJson(
+      server.url,
+      "apiKeys.create",
+      { json: { name: "x".repeat(101), role: "read" } },
+      { Authorization: `Bearer ${t.keys.admin.key}` },
+    );
+    expect(status).toBe(400);
+    expect(errorOf(body).data).toMatchObject({ code: "VALIDATION_FAILED", field: "name" });
+  });
+
+  it("answers malformed JSON with 400 and no internals", async () => {
+    const { status, body } = await postJson(server.url, "apiKeys.create", "{not json", {
+      Authorization: `Bearer ${t.keys.admin.key}`,
+    });
+    expect(status).toBe(400);
+    const text = JSON.stringify(body);
+    expect(text).not.toMatch(/stack|node_modules|at .*\.ts/);
+  });
+
+  it("never logs API keys", async () => {
+    await fetch(`${server.url}/trpc/apiKeys.whoami`, {
+      headers: { Authorization: `Bearer ${t.keys.read.key}` },
+    });
+    await fetch(`${server.url}/trpc/apiKeys.whoami`, {
+      headers: { "X-API-Key": "ple_thisIsNotAKeyButLooksLikeOne1234567890" },
+    });
+    const logs = server.logs.join("");
+    expect(logs).toContain('"msg":"request"');
+    expect(logs).not.toContain(t.keys.read.key);
+    expect(logs).not.toContain("ple_thisIsNotAKeyButLooksLikeOne1234567890");
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("close() lets an in-flight request finish, then refuses new connections", async () => {
+    const own = await startTestServer(t.db);
+    const victim = await createApiKey(t.db.knex, { name: "to revoke", role: "read" });
+    const admin = own.client(t.keys.admin.key);
+    // Hold the key's row so the revoke blocks inside the database mid-request.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked: () => void = () => {};
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const lock = t.db.knex.transaction(async (trx) => {
+      await trx("marketing.api_key").where({ id: victim.id }).forUpdate().select("id");
+      locked();
+      await held;
+    });
+    await isLocked;
+    const inFlight = admin.apiKeys.revoke.mutate({ id: victim.id });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    let closed = false;
+    const closing = own.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closed).toBe(false);
+    release();
+    await lock;
+    const revoked = await inFlight;
+    expect(revoked.revoked_at).toBeInstanceOf(Date);
+    await closing;
+    expect(closed).toBe(true);
+    await expect(fetch(`${own.url}/health`)).rejects.toThrow();
+  });
+});
