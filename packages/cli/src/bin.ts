@@ -1,5 +1,12 @@
 #!/usr/bin/env node
-/** The `ple` command's entry: parses arguments and sets the exit code. */
-import { ROLES } from "@ple/core";
+/** The `ple` command's entry: runs the command for argv and sets the exit code. */
+import { runCli } from "./cli.js";
 
-console.log(`ple: roles ${ROLES.join(", ")}`);
+// Only long-running commands (serve, start) ask for this, so Ctrl-C still stops everything else.
+const waitForShutdown = () =>
+  new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+
+process.exitCode = await runCli(process.argv.slice(2), process, { waitForShutdown });

@@ -163,7 +163,8 @@ async function* tableRows(trx: Knex.Transaction, table: string): AsyncGenerator<
   const cursor = `ple_rows_${table}`.slice(0, 60);
   await trx.raw(
     `declare ${quoteIdent(cursor)} no scroll cursor for
-       select row_to_json(t)::text as row from ${qualified(table)} t order by 1 collate "C"`,
+       select r.row from (select row_to_json(t)::text as row from ${qualified(table)} t) r
+        order by r.row collate "C"`,
   );
   try {
     for (;;) {

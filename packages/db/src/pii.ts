@@ -6,6 +6,7 @@
  */
 import { PleError } from "@ple/core";
 import type { Knex } from "knex";
+import { mapErrors } from "./errors.js";
 
 export interface PiiErasureCounts {
   history_rows: number;
@@ -37,9 +38,11 @@ export async function erasePerson(
   trx: Knex | Knex.Transaction,
   personId: string,
 ): Promise<PiiErasureResult> {
-  const result = await trx.raw<{ rows: Array<{ result: PiiErasureResult }> }>(
-    "select marketing.erase_person(?) as result",
-    [personId],
+  const result = await mapErrors(() =>
+    trx.raw<{ rows: Array<{ result: PiiErasureResult }> }>(
+      "select marketing.erase_person(?) as result",
+      [personId],
+    ),
   );
   const value = result.rows[0]?.result;
   if (!value) throw new PleError("INTERNAL", "erase_person returned nothing");

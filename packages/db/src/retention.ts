@@ -6,6 +6,7 @@
  */
 import { PleError } from "@ple/core";
 import type { Knex } from "knex";
+import { mapErrors } from "./errors.js";
 
 export interface RetentionPeriods {
   /** Closed history versions that ended more than this many days ago (null: keep forever). */
@@ -46,9 +47,11 @@ export async function purgeRetention(
   const history = checkPeriod("history_days", periods.historyDays);
   const audit = checkPeriod("audit_days", periods.auditDays);
   const rejects = checkPeriod("reject_days", periods.rejectDays);
-  const result = await trx.raw<{ rows: Array<{ result: Omit<RetentionPurgeResult, "total"> }> }>(
-    "select marketing.purge_retention(?::integer, ?::integer, ?::integer, ?::boolean) as result",
-    [history, audit, rejects, options.dryRun ?? false],
+  const result = await mapErrors(() =>
+    trx.raw<{ rows: Array<{ result: Omit<RetentionPurgeResult, "total"> }> }>(
+      "select marketing.purge_retention(?::integer, ?::integer, ?::integer, ?::boolean) as result",
+      [history, audit, rejects, options.dryRun ?? false],
+    ),
   );
   const value = result.rows[0]?.result;
   if (!value) throw new PleError("INTERNAL", "purge_retention returned nothing");

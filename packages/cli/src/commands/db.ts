@@ -1,0 +1,220 @@
+/** `ple db migrate|rollback|status|verify|lint|unlock` over @ple/db's migration API. */
+import { PleError } from "@ple/core";
+import {
+  type LintFinding,
+  lintMigrations,
+  type MigrationRun,
+  type MigrationStatus,
+  migrateDown,
+  migrateLatest,
+  migrationRunLog,
+  migrationStatus,
+  type PleDatabase,
+  type RunLogEntry,
+  rollbackTo,
+  unlockMigrations,
+  type VerifyReport,
+  verifyMigrations,
+} from "@ple/db";
+import { type CommandSpec, intOption, stringOption } from "../command.js";
+import { renderTable } from "../output.js";
+
+export function dbMigrate(db: PleDatabase): Promise<MigrationRun> {
+  return migrateLatest(db);
+}
+
+/** Rolls back the last migration, or every migration above `to` ("0": all). */
+export function dbRollback(db: PleDatabase, options: { to?: string } = {}): Promise<MigrationRun> {
+  return options.to === undefined ? migrateDown(db) : rollbackTo(db, options.to);
+}
+
+export interface DbStatusReport extends MigrationStatus {
+  run_log: RunLogEntry[];
+}
+
+export async function dbStatus(
+  db: PleDatabase,
+  options: { runLogLimit?: number } = {},
+): Promise<DbStatusReport> {
+  const status = await migrationStatus(db);
+  return { ...status, run_log: await migrationRunLog(db, options.runLogLimit ?? 10) };
+}
+
+export function dbVerify(db: PleDatabase): Promise<VerifyReport> {
+  return verifyMigrations(db);
+}
+
+export function dbLint(): LintFinding[] {
+  return lintMigrations();
+}
+
+export function dbUnlock(db: PleDatabase): Promise<{ wasLocked: boolean }> {
+  return unlockMigrations(db);
+}
+
+function renderRun(run: MigrationRun): string {
+  if (run.migrations.length === 0) {
+    return run.direction === "up" ? "Already up to date." : "Nothing to roll back.";
+  }
+  const verb = run.direction === "up" ? "Applied" : "Rolled back";
+  return `${verb} ${run.migrations.length} migration${run.migrations.length === 1 ? "" : "s"}:\n${run.migrations.map((m) => `  ${m}`).join("\n")}`;
+}
+
+export function renderStatus(report: DbStatusReport): string {
+  const lines = [
+    renderTable(
+      report.entries.map((e) => ({
+        migration: e.name,
+        state: e.applied ? "applied" : "pending",
+        applied_at: e.appliedAt,
+        drift: e.drift ? "CHANGED SINCE APPLIED" : "",
+      })),
+    ),
+    "",
+    `Current version: ${report.current ?? "(none)"}; ${report.pending.length} pending; lock ${report.locked ? "SET (a runner is active, or one crashed: see `ple db unlock`)" : "free"}.`,
+  ];
+  if (report.drift.length > 0) {
+    lines.push(`Drift: ${report.drift.join(", ")} changed after being applied.`);
+  }
+  if (report.missing.length > 0) {
+    lines.push(`Missing files: ${report.missing.join(", ")} are applied but no longer on disk.`);
+  }
+  if (report.run_log.length > 0) {
+    lines.push(
+      "",
+      "Recent runs:",
+      renderTable(
+        report.run_log.map((r) => ({
+          migration: r.migration,
+          direction: r.direction,
+          outcome: r.outcome,
+          started_at: r.started_at,
+          ms: r.duration_ms,
+          error: r.error,
+        })),
+      ),
+    );
+  }
+  return lines.join("\n");
+}
+
+export const dbCommands: CommandSpec[] = [
+  {
+    path: ["db", "migrate"],
+    summary: "apply every pending migration",
+    positionals: [],
+    options: {},
+    examples: ["ple db migrate", "DATABASE_URL=postgres://app@db:5432/ple ple db migrate --json"],
+    async run(ctx) {
+      const run = await dbMigrate(await ctx.db());
+      return { data: run, human: renderRun(run) };
+    },
+  },
+  {
+    path: ["db", "rollback"],
+    summary: "roll back the last migration, or down to a version with --to",
+    positionals: [],
+    options: {
+      to: {
+        type: "string",
+        valueName: "VERSION",
+        description: "roll back every migration above this version (e.g. 003; 0 for all)",
+      },
+    },
+    examples: ["ple db rollback", "ple db rollback --to 003"],
+    async run(ctx, args) {
+      const to = stringOption(args, "to");
+      const run = await dbRollback(await ctx.db(), to === undefined ? {} : { to });
+      return { data: run, human: renderRun(run) };
+    },
+  },
+  {
+    path: ["db", "status"],
+    summary: "applied and pending migrations, drift, the lock and the run log",
+    positionals: [],
+    options: {
+      "log-limit": {
+        type: "string",
+        valueName: "N",
+        description: "how many recent runs to show (default 10)",
+      },
+    },
+    examples: ["ple db status", "ple db status --json"],
+    async run(ctx, args) {
+      const limit = intOption(args, "log-limit", { min: 0, max: 10_000 });
+      const report = await dbStatus(
+        await ctx.db(),
+        limit === undefined ? {} : { runLogLimit: limit },
+      );
+      return { data: report, human: renderStatus(report), exitCode: 0 };
+    },
+  },
+  {
+    path: ["db", "verify"],
+    summary: "prove each migration's rollback: up, down, up on a scratch database",
+    description:
+      "Compares catalog dumps: the rollback must restore the schema exactly and re-applying\nmust give the same schema. Exit code 1 when a migration fails the check.",
+    positionals: [],
+    options: {},
+    examples: ["ple db verify"],
+    async run(ctx) {
+      const report = await dbVerify(await ctx.db());
+      const table = renderTable(
+        report.migrations.map((m) => ({
+          migration: m.migration,
+          rollback_restores: m.rollbackRestores ? "yes" : "NO",
+          reapply_identical: m.reapplyIdentical ? "yes" : "NO",
+          first_difference: m.differences[0] ?? "",
+        })),
+      );
+      if (!report.ok) {
+        throw new PleError(
+          "MIGRATION_FAILED",
+          `a rollback does not restore the schema:\n${table}`,
+          {
+            details: { report },
+          },
+        );
+      }
+      return {
+        data: report,
+        human: `${table}\n\nAll ${report.migrations.length} migrations verified.`,
+      };
+    },
+  },
+  {
+    path: ["db", "lint"],
+    summary: "flag unsafe DDL in the migration files",
+    description:
+      "Rules: index without CONCURRENTLY, NOT NULL column without default, dropped column,\ncolumn type change, missing rollback file. Exit code 1 when there are findings.",
+    positionals: [],
+    options: {},
+    examples: ["ple db lint", "ple db lint --json"],
+    async run() {
+      const findings = dbLint();
+      if (findings.length > 0) {
+        throw new PleError(
+          "VALIDATION_FAILED",
+          `${findings.length} unsafe DDL finding${findings.length === 1 ? "" : "s"}:\n${renderTable(findings.map((f) => ({ ...f })))}`,
+          { field: "migrations", details: { findings } },
+        );
+      }
+      return { data: { findings }, human: "No findings." };
+    },
+  },
+  {
+    path: ["db", "unlock"],
+    summary: "clear a migration lock left by a crashed runner",
+    description: "Only run it when no other `ple db migrate` is running.",
+    positionals: [],
+    options: {},
+    examples: ["ple db unlock"],
+    async run(ctx) {
+      const result = await dbUnlock(await ctx.db());
+      const human = result.wasLocked
+        ? "The migration lock was set; it is now free."
+        : "The migration lock was already free.";
+      return { data: result, human };
+    },
+  },
+];

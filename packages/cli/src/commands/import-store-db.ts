@@ -1,0 +1,126 @@
+/** The import store over @ple/db's repositories: one actor transaction per batch, a savepoint per row. */
+import { type CompanyUid, isPleError, type PersonId } from "@ple/core";
+import {
+  createCompany,
+  createPerson,
+  getCompany,
+  getPerson,
+  linkPersonToSlot,
+  listImportRejects,
+  type PleDatabase,
+  type Queryable,
+  recordImportRejects,
+} from "@ple/db";
+import { asActor } from "./actor.js";
+import type {
+  ImportStore,
+  ImportStoreFactory,
+  LinkOutcome,
+  RejectToRecord,
+} from "./import-store.js";
+
+async function orNull<T>(lookup: Promise<T>, notFound: string): Promise<T | null> {
+  try {
+    return await lookup;
+  } catch (err) {
+    if (isPleError(err) && err.code === notFound) return null;
+    throw err;
+  }
+}
+
+const rejectKey = (rowNumber: number, rawRow: string) => `${rowNumber}\u0000${rawRow}`;
+
+export function databaseImportStores(db: PleDatabase, actor: string): ImportStoreFactory {
+  // Rejects already kept for a file (from an earlier or killed run), so a re-run adds none.
+  const knownRejects = new Map<string, Set<string>>();
+  const rejectsOf = async (q: Queryable, file: string): Promise<Set<string>> => {
+    let known = knownRejects.get(file);
+    if (known) return known;
+    known = new Set();
+    let after: string | undefined;
+    for (;;) {
+      const page = await listImportRejects(q, {
+        source_file: file,
+        limit: 10_000,
+        ...(after === undefined ? {} : { after_id: after }),
+      });
+      for (const r of page) known.add(rejectKey(r.row_number, r.raw_row));
+      const last = page.at(-1);
+      if (!last || page.length < 10_000) break;
+      after = last.id;
+    }
+    knownRejects.set(file, known);
+    return known;
+  };
+
+  const storeOn = (q: Queryable): ImportStore => ({
+    async findCompany(website, apolloCompanyId) {
+      if (website !== null) {
+        const byWebsite = await orNull(getCompany(q, { website }), "COMPANY_NOT_FOUND");
+        if (byWebsite) return byWebsite.company_uid;
+      }
+      if (apolloCompanyId !== null) {
+        const byApollo = await orNull(
+          getCompany(q, { apollo_company_id: apolloCompanyId }),
+          "COMPANY_NOT_FOUND",
+        );
+        if (byApollo) return byApollo.company_uid;
+      }
+      return null;
+    },
+    async companyExists(companyUid: CompanyUid) {
+      const found = await orNull(getCompany(q, { company_uid: companyUid }), "COMPANY_NOT_FOUND");
+      return found?.company_uid ?? null;
+    },
+    async findPerson(email: string) {
+      const found = await orNull(getPerson(q, { email }), "PERSON_NOT_FOUND");
+      return found?.person_id ?? null;
+    },
+    async createCompany(company) {
+      const result = await createCompany(q, company);
+      return { status: result.status, company_uid: result.company.company_uid };
+    },
+    async createPerson(person) {
+      const result = await createPerson(q, person);
+      return { status: result.status, person_id: result.person.person_id };
+    },
+    async linkPerson(personId: PersonId, slotUid: string): Promise<LinkOutcome> {
+      try {
+        const change = await linkPersonToSlot(q, {
+          person_id: personId,
+          slot_uid: slotUid as Parameters<typeof linkPersonToSlot>[1]["slot_uid"],
+        });
+        return change.changed ? "linked" : "already_linked";
+      } catch (err) {
+        if (isPleError(err)) {
+          if (err.code === "PERSON_ALREADY_LINKED") return "person_in_other_slot";
+          if (err.code === "SLOT_CONFLICT" || err.code === "INVALID_TRANSITION")
+            return "slot_taken";
+        }
+        throw err;
+      }
+    },
+    async recordReject(file: string, reject: RejectToRecord) {
+      const known = await rejectsOf(q, file);
+      const key = rejectKey(reject.row_number, reject.raw_row);
+      if (known.has(key)) return;
+      await recordImportRejects(q, [{ source_file: file, ...reject }]);
+      known.add(key);
+    },
+    savepoint(fn) {
+      if (!("isTransaction" in q) || q.isTransaction !== true) return fn(storeOn(q));
+      return q.transaction((sp) => fn(storeOn(sp)));
+    },
+  });
+
+  return {
+    async batch(dryRun, fn) {
+      if (dryRun) {
+        // Reads only: no transaction to hold open, nothing to roll back.
+        await fn(storeOn(db.knex));
+        return;
+      }
+      await asActor(db, actor, (trx) => fn(storeOn(trx)));
+    },
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * `ple serve` (the API on an already migrated database) and `ple start` (the README's main
+ * command: migrate the embedded database, load the sample data when it is empty, make sure an
+ * admin key exists, start the API and say how to call it).
+ */
+import { createLogger, createServer, type PleServer } from "@ple/api";
+import { PleError } from "@ple/core";
+import {
+  type CreatedApiKey,
+  createApiKey,
+  listApiKeys,
+  migrateLatest,
+  migrationStatus,
+  type PleDatabase,
+} from "@ple/db";
+import type { CommandContext, CommandSpec } from "../command.js";
+import { intOption, stringOption } from "../command.js";
+import type { CliEnv } from "../env.js";
+import { renderJson } from "../output.js";
+import { companyCount } from "./lookups.js";
+import { type SeedResult, seedSample } from "./seed.js";
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  logLevel?: CliEnv["api"]["LOG_LEVEL"];
+  /** Where the JSON request log goes (default: stderr). */
+  logDestination?: { write(chunk: string): unknown };
+  bodyLimitBytes?: number;
+  shutdownTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  server: PleServer;
+}
+
+/** Starts the API on a migrated database; refuses one with pending migrations or drift. */
+export async function serve(db: PleDatabase, options: ServeOptions): Promise<RunningServer> {
+  const status = await migrationStatus(db);
+  if (status.pending.length > 0) {
+    throw new PleError(
+      "MIGRATION_FAILED",
+      `the database has ${status.pending.length} pending migration(s) (${status.pending.join(", ")}): run \`ple db migrate\` first`,
+      { details: { pending: status.pending } },
+    );
+  }
+  if (status.drift.length > 0) {
+    throw new PleError(
+      "MIGRATION_DRIFT",
+      `applied migrations changed since: ${status.drift.join(", ")}; see \`ple db status\``,
+      { details: { drift: status.drift } },
+    );
+  }
+  const logger = createLogger({
+    level: options.logLevel ?? "info",
+    destination: options.logDestination ?? process.stderr,
+  });
+  const server = createServer({
+    db,
+    logger,
+    ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
+    ...(options.shutdownTimeoutMs === undefined
+      ? {}
+      : { shutdownTimeoutMs: options.shutdownTimeoutMs }),
+  });
+  try {
+    const url = await server.listen(options.port, options.host);
+    return { url, server };
+  } catch (err) {
+    const code = err instanceof Error && "code" in err ? err.code : undefined;
+    if (code === "EADDRINUSE") {
+      throw new PleError(
+        "VALIDATION_FAILED",
+        `port ${options.port} on ${options.host} is in use: set PORT (or --port) to a free one`,
+        { field: "port", details: { reason: "in_use" } },
+      );
+    }
+    throw err;
+  }
+}
+
+export interface StartResult {
+  url: string;
+  database: { kind: PleDatabase["kind"]; data_dir: string | null };
+  migrated: string[];
+  seeded: SeedResult | null;
+  /** The admin key created now (shown once), or null when one already existed. */
+  admin_key: CreatedApiKey | null;
+  curl: string;
+}
+
+/** Everything `ple start` does before serving: migrate, seed when empty, ensure an admin key. */
+export async function prepareStart(
+  db: PleDatabase,
+  options: { actor: string },
+): Promise<Omit<StartResult, "url" | "curl">> {
+  const migrated = await migrateLatest(db);
+  const seeded = (await companyCount(db)) === 0 ? await seedSample(db, options) : null;
+  const admins = (await listApiKeys(db.knex)).filter((k) => k.role === "admin");
+  const adminKey =
+    admins.length === 0 ? await createApiKey(db.knex, { name: "ple start", role: "admin" }) : null;
+  return {
+    database: { kind: db.kind, data_dir: db.dataDir ?? null },
+    migrated: migrated.migrations,
+    seeded,
+    admin_key: adminKey,
+  };
+}
+
+export function curlExample(url: string, key: string): string {
+  const input = encodeURIComponent(JSON.stringify({ json: { limit: 5 } }));
+  return `curl -s -H 'Authorization: Bearer ${key}' '${url.replace(/\/$/, "")}/trpc/company.list?input=${input}'`;
+}
+
+function listenOptions(ctx: CommandContext, args: Parameters<CommandSpec["run"]>[1]) {
+  return {
+    port: intOption(args, "port", { min: 0, max: 65_535 }) ?? ctx.env.api.PORT,
+    host: stringOption(args, "host") ?? ctx.env.api.HOST,
+    logLevel: ctx.env.api.LOG_LEVEL,
+    logDestination: ctx.io.stderr,
+    bodyLimitBytes: ctx.env.api.PLE_API_BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: ctx.env.api.PLE_API_SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+const listenFlags = {
+  port: {
+    type: "string",
+    valueName: "PORT",
+    description: "TCP port (default: PORT, else 3000; 0 picks a free one)",
+  },
+  host: {
+    type: "string",
+    valueName: "HOST",
+    description: "interface to listen on (default: HOST, else 127.0.0.1)",
+  },
+} as const;
+
+async function runUntilShutdown(ctx: CommandContext, running: RunningServer): Promise<void> {
+  await ctx.waitForShutdown();
+  ctx.io.stderr.write("Stopping: letting in-flight requests finish…\n");
+  await running.server.close();
+}
+
+export const serveCommands: CommandSpec[] = [
+  {
+    path: ["serve"],
+    summary: "run the tRPC API over HTTP (the database must be migrated)",
+    description: [
+      "Serves /trpc/<procedure> and /health. Requests authenticate with an API key",
+      "(`ple apikey create`): 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.",
+      "Settings: PORT, HOST, LOG_LEVEL, PLE_API_BODY_LIMIT_BYTES, PLE_API_SHUTDOWN_TIMEOUT_MS.",
+      "Stops gracefully on Ctrl-C / SIGTERM.",
+    ].join("\n"),
+    positionals: [],
+    options: listenFlags,
+    examples: ["ple serve", "PORT=8080 HOST=0.0.0.0 ple serve", "ple serve --port 0 --json"],
+    async run(ctx, args) {
+      const running = await serve(await ctx.db(), listenOptions(ctx, args));
+      const ready = { url: running.url, health: `${running.url}/health` };
+      ctx.io.stdout.write(
+        ctx.json
+          ? `${renderJson(ready)}\n`
+          : `PLE API listening on ${running.url} (Ctrl-C to stop)\n`,
+      );
+      await runUntilShutdown(ctx, running);
+      return { data: { ...ready, stopped: true }, human: "Stopped.", printed: true };
+    },
+  },
+  {
+    path: ["start"],
+    summary:
+      "the main job: migrate, load sample data when empty, ensure an admin key, serve the API",
+    description: [
+      "Without DATABASE_URL it uses the embedded database in PLE_DATA_DIR (./.ple-data), so it",
+      "works on a fresh machine. Prints the API's URL, the admin key (only when it creates",
+      "one: keys are shown once) and a curl example.",
+    ].join("\n"),
+    positionals: [],
+    options: listenFlags,
+    examples: [
+      "ple start",
+      "PORT=8080 ple start",
+      "PLE_DATA_DIR=/tmp/ple-demo ple start --port 0 --json",
+    ],
+    async run(ctx, args) {
+      const db = await ctx.db();
+      const prepared = await prepareStart(db, { actor: ctx.env.actor });
+      const running = await serve(db, listenOptions(ctx, args));
+      const key = prepared.admin_key?.key ?? "<your admin key>";
+      const result: StartResult = {
+        ...prepared,
+        url: running.url,
+        curl: curlExample(running.url, key),
+      };
+      ctx.io.stdout.write(ctx.json ? `${renderJson(result)}\n` : `${renderStart(result)}\n`);
+      await runUntilShutdown(ctx, running);
+      return { data: { url: running.url, stopped: true }, human: "Stopped.", printed: true };
+    },
+  },
+];
+
+export function renderStart(r: StartResult): string {
+  const where =
+    r.database.kind === "embedded"
+      ? `embedded database in ${r.database.data_dir ?? "memory"}`
+      : "PostgreSQL server (DATABASE_URL)";
+  const lines = [`PLE is running at ${r.url}`, "", `  database     ${where}`];
+  lines.push(
+    `  migrations   ${r.migrated.length > 0 ? `applied ${r.migrated.join(", ")}` : "up to date"}`,
+  );
+  if (r.seeded) {
+    lines.push(
+      `  sample data  ${r.seeded.companies.created} companies, ${r.seeded.people.created} people, ${r.seeded.people.linked ?? 0} linked into slots`,
+    );
+  }
+  if (r.admin_key) {
+    lines.push(
+      `  admin key    ${r.admin_key.key}`,
+      "               (shown only this once: keep it)",
+    );
+  } else {
+    lines.push(
+      "  admin key    one exists already (keys are shown once); make another with",
+      "               ple apikey create --role admin",
+    );
+  }
+  lines.push(
+    "",
+    "Try it:",
+    `  ${r.curl}`,
+    `  curl -s ${r.url}/health`,
+    "",
+    "Or from TypeScript: createPleClient({ url, apiKey }) from @ple/api/client.",
+    "Ctrl-C stops the server.",
+  );
+  return lines.join("\n");
+}

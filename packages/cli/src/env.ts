@@ -1,0 +1,97 @@
+/**
+ * The CLI's configuration: the only module of @ple/cli that reads `process.env`.
+ * Database settings (DATABASE_URL, PLE_DATA_DIR) belong to @ple/db's env.ts; the API server's
+ * (PORT, HOST, LOG_LEVEL) are read here through @ple/api's readApiEnv.
+ */
+import { userInfo } from "node:os";
+import { type ApiEnv, ApiEnvError, readApiEnv } from "@ple/api";
+import { z } from "zod";
+
+/** A retention period in whole days; empty or unset keeps rows forever. */
+const Days = z
+  .string()
+  .trim()
+  .regex(/^\d{1,6}$/, "must be a whole number of days (e.g. 365)")
+  .transform(Number)
+  .optional();
+
+const EnvSchema = z.object({
+  PLE_ACTOR: z.string().trim().min(1).max(200).optional(),
+  PLE_RETENTION_HISTORY_DAYS: Days,
+  PLE_RETENTION_AUDIT_DAYS: Days,
+  PLE_RETENTION_REJECT_DAYS: Days,
+  NO_COLOR: z.string().optional(),
+});
+
+export interface RetentionPeriods {
+  /** Closed history versions older than this many days are purged (null: keep forever). */
+  historyDays: number | null;
+  /** Audit log entries older than this many days are purged (null: keep forever). */
+  auditDays: number | null;
+  /** Import reject rows older than this many days are purged (null: keep forever). */
+  rejectDays: number | null;
+}
+
+export interface CliEnv {
+  /** Who the CLI acts as in the audit log: PLE_ACTOR, else `cli:<os user>`. */
+  actor: string;
+  retention: RetentionPeriods;
+  /** The API server's settings (PORT, HOST, LOG_LEVEL, ...), read by @ple/api's own rules. */
+  api: ApiEnv;
+  color: boolean;
+}
+
+/** Bad configuration: one clear line naming the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+  }
+}
+
+function readApiSettings(source: NodeJS.ProcessEnv): ApiEnv {
+  try {
+    return readApiEnv(source);
+  } catch (err) {
+    if (err instanceof ApiEnvError) {
+      const variable = /^Invalid (\w+)/.exec(err.message)?.[1] ?? "environment";
+      throw new ConfigError(variable, err.message.replace(/^Invalid \w+\s*/, "is invalid "));
+    }
+    throw err;
+  }
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username || "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): CliEnv {
+  // Unset and empty mean the same: "not configured".
+  const present = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ""),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? "environment");
+    throw new ConfigError(variable, issue?.message ?? "is invalid");
+  }
+  const env = parsed.data;
+  return {
+    actor: env.PLE_ACTOR ?? `cli:${osUser()}`,
+    retention: {
+      historyDays: env.PLE_RETENTION_HISTORY_DAYS ?? null,
+      auditDays: env.PLE_RETENTION_AUDIT_DAYS ?? null,
+      rejectDays: env.PLE_RETENTION_REJECT_DAYS ?? null,
+    },
+    api: readApiSettings(source),
+    color: env.NO_COLOR === undefined,
+  };
+}

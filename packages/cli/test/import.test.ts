@@ -1,0 +1,153 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { databaseChecksums, listImportRejects } from "@ple/db";
+import { createTestDatabase, type TestDatabase } from "@ple/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runImport } from "../src/commands/import.js";
+import { databaseImportStores } from "../src/commands/import-store-db.js";
+import { companyGet, personGet, slotList } from "../src/commands/lookups.js";
+import { tempDir, writeTemp } from "./helpers.js";
+
+let t: TestDatabase;
+const actor = "test:import";
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+const stores = () => databaseImportStores(t.db, actor);
+
+describe("import companies", () => {
+  it("imports the simple format, rejects bad rows with a report, and re-runs idempotently", async () => {
+    const dir = tempDir();
+    const file = writeTemp(
+      dir,
+      "companies.csv",
+      [
+        "\ufeffname,website,apollo_company_id,ein_raw",
+        '"Acme, Inc.",https://www.acme-widgets.example/,apollo-1,12-3456789',
+        "Acme Again,acme-widgets.example,,",
+        "No Site,,,",
+        '"Multi\r\nLine Co",multi.example,,07-1234567',
+        "Bad Site,not a website,,",
+        "",
+      ].join("\r\n"),
+    );
+    const first = await runImport("companies", stores(), { file });
+    expect(first).toMatchObject({ rows: 5, created: 2, existing: 1, rejected: 2, dry_run: false });
+    expect(first.rejects.map((r) => [r.row_number, r.error_code, r.field])).toEqual([
+      [3, "VALIDATION_FAILED", "website"],
+      [5, "VALIDATION_FAILED", "website"],
+    ]);
+    expect(first.rejects_file).toBe(join(dir, "companies.rejects.csv"));
+    const report = readFileSync(join(dir, "companies.rejects.csv"), "utf8").split("\r\n");
+    expect(report[0]).toBe("file,row_number,error_code,field,message,raw_row");
+    expect(report[1]).toContain(",3,VALIDATION_FAILED,website,");
+    expect(report[1]?.endsWith('"No Site,,,"')).toBe(true);
+
+    const acme = await companyGet(t.db, { key: "acme-widgets.example" });
+    expect(acme.company).toMatchObject({
+      company_name: "Acme, Inc.",
+      apollo_company_id: "apollo-1",
+      ein_raw: "12-3456789",
+    });
+    expect(acme.slots.map((s) => s.role)).toEqual(["CEO", "CFO", "HR"]);
+    const multi = await companyGet(t.db, { key: "multi.example" });
+    expect(multi.company.ein_valid).toBe(false);
+
+    const stored = await listImportRejects(t.db.knex, { source_file: file });
+    expect(stored.map((r) => r.row_number)).toEqual([3, 5]);
+    expect(stored[0]?.raw_row).toBe("No Site,,,");
+
+    const before = await databaseChecksums(t.db.knex);
+    const again = await runImport("companies", stores(), { file, batchSize: 2 });
+    expect(again).toMatchObject({ rows: 5, created: 0, existing: 3, rejected: 2 });
+    expect(await databaseChecksums(t.db.knex)).toEqual(before);
+  });
+
+  it("dry run reports would-create, existing and rejected, and writes nothing", async () => {
+    const dir = tempDir();
+    const file = writeTemp(
+      dir,
+      "dry.csv",
+      "Company,Website,Apollo Account Id,# Employees\nNew Co,new-co.example,,10\nNew Co dup,https://new-co.example,,10\nAcme,acme-widgets.example,,5\nBroken,,,1\n",
+    );
+    const before = await databaseChecksums(t.db.knex);
+    const dry = await runImport("companies", stores(), { file, dryRun: true });
+    expect(dry).toMatchObject({ dry_run: true, rows: 4, created: 1, existing: 2, rejected: 1 });
+    expect(dry.rejects_file).toBeNull();
+    expect(await databaseChecksums(t.db.knex)).toEqual(before);
+  });
+
+  it("fails with a clear error when a required column is missing", async () => {
+    const file = writeTemp(tempDir(), "nocol.csv", "name,url\nA,a.example\n");
+    await expect(runImport("companies", stores(), { file })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      field: "header",
+      message: expect.stringContaining("no website column"),
+    });
+  });
+});
+
+describe("import people", () => {
+  it("imports an Apollo contact export, creates companies, links slots by title and lists unmapped titles", async () => {
+    const dir = tempDir();
+    const header =
+      "First Name,Last Name,Title,Company,Email,Email Status,Seniority,Person Linkedin Url,Website,Apollo Contact Id,Apollo Account Id";
+    const file = writeTemp(
+      dir,
+      "contacts.csv",
+      [
+        header,
+        "Ada,Lovelace,Founder & CEO,Engines Ltd,ADA@engines.example,Verified,c_suite,http://www.linkedin.com/in/ada-lovelace,engines.example,c1,a1",
+        "Charles,Babbage,Chief Financial Officer,Engines Ltd,charles@engines.example,Guessed,c_suite,,engines.example,c2,a1",
+        "Mary,Somerville,VP Sales,Engines Ltd,mary@engines.example,Unavailable,vp,,engines.example,c3,a1",
+        "Second,Ceo,CEO,Engines Ltd,second@engines.example,Verified,c_suite,,engines.example,c4,a1",
+        "No,Email,CEO,Engines Ltd,,Verified,c_suite,,engines.example,c5,a1",
+        "",
+      ].join("\n"),
+    );
+    const first = await runImport("people", stores(), { file });
+    expect(first).toMatchObject({
+      rows: 5,
+      created: 4,
+      existing: 0,
+      rejected: 1,
+      companies_created: 1,
+      linked: 2,
+      unmapped_titles: [{ title: "VP Sales", count: 1 }],
+    });
+    expect(first.slot_conflicts).toHaveLength(1);
+    expect(first.slot_conflicts?.[0]).toMatchObject({ row_number: 4, reason: "slot_taken" });
+    expect(first.rejects[0]).toMatchObject({ row_number: 5, field: "email" });
+
+    const ada = await personGet(t.db, { key: "ada@engines.example" });
+    expect(ada).toMatchObject({
+      name: "Ada Lovelace",
+      title: "Founder & CEO",
+      source: "apollo",
+      linkedin_url: "https://www.linkedin.com/in/ada-lovelace",
+    });
+    const company = await companyGet(t.db, { key: "engines.example" });
+    const slots = await slotList(t.db, { companyUid: company.company.company_uid });
+    expect(slots.map((s) => [s.role, s.status, s.person_id])).toEqual([
+      ["CEO", "filled", ada.person_id],
+      ["CFO", "filled", (await personGet(t.db, { key: "charles@engines.example" })).person_id],
+      ["HR", "open", null],
+    ]);
+
+    const before = await databaseChecksums(t.db.knex);
+    const again = await runImport("people", stores(), { file });
+    expect(again).toMatchObject({
+      created: 0,
+      existing: 4,
+      rejected: 1,
+      linked: 0,
+      already_linked: 2,
+    });
+    expect(await databaseChecksums(t.db.knex)).toEqual(before);
+  });
+});
