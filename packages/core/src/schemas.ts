@@ -93,7 +93,8 @@ export const PERSON_SOURCES = ["apollo", "csv", "manual"] as const;
 export const PersonSource = z.enum(PERSON_SOURCES);
 export type PersonSource = z.infer<typeof PersonSource>;
 
-export const AUDIT_OPERATIONS = ["INSERT", "UPDATE", "DELETE"] as const;
+// ERASE and PURGE: the PII-erasure and retention functions (migration 007) record themselves.
+export const AUDIT_OPERATIONS = ["INSERT", "UPDATE", "DELETE", "ERASE", "PURGE"] as const;
 export const AuditOperation = z.enum(AUDIT_OPERATIONS);
 export type AuditOperation = z.infer<typeof AuditOperation>;
 
