@@ -45,11 +45,56 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<PleD
   return openEmbedded(opts.dataDir ?? readDbEnv().dataDir);
 }
 
+/**
+ * knex prefixes a failed query's error message with the SQL text (and its
+ * bindings). The driver's own message is kept here first, so errors shown to
+ * users (toPleError) never carry SQL.
+ */
+export const DRIVER_MESSAGE = Symbol.for("ple.driverMessage");
+
+function keepDriverMessage(err: unknown): never {
+  if (err instanceof Error && !(DRIVER_MESSAGE in err)) {
+    Object.defineProperty(err, DRIVER_MESSAGE, { value: err.message, enumerable: false });
+  }
+  throw err;
+}
+
+type QueryCallback = (err: unknown, result: unknown) => void;
+
+/** Wraps a node-postgres connection's query() so its errors keep the driver's message. */
+function tagConnectionErrors(conn: { query: (...args: unknown[]) => unknown }) {
+  const query = conn.query.bind(conn);
+  conn.query = (...args: unknown[]) => {
+    const last = args.at(-1);
+    if (typeof last === "function") {
+      const callback = last as QueryCallback;
+      return query(...args.slice(0, -1), (err: unknown, result: unknown) => {
+        if (err instanceof Error && !(DRIVER_MESSAGE in err)) {
+          Object.defineProperty(err, DRIVER_MESSAGE, { value: err.message, enumerable: false });
+        }
+        callback(err, result);
+      });
+    }
+    const result = query(...args);
+    return result instanceof Promise ? result.catch(keepDriverMessage) : result;
+  };
+}
+
 function openServer(url: string, poolMax: number): PleDatabase {
   const knex = knexFactory({
     client: "pg",
     connection: { connectionString: url, application_name: "ple" },
-    pool: { min: 0, max: poolMax },
+    pool: {
+      min: 0,
+      max: poolMax,
+      afterCreate: (
+        conn: { query: (...args: unknown[]) => unknown },
+        done: (err: unknown, conn: unknown) => void,
+      ) => {
+        tagConnectionErrors(conn);
+        done(null, conn);
+      },
+    },
   });
   return {
     knex,
@@ -67,6 +112,7 @@ async function openEmbedded(dataDir: string | undefined): Promise<PleDatabase> {
     dataDir === undefined
       ? await PGlite.create({ extensions })
       : await PGlite.create({ dataDir, extensions });
+  tagConnectionErrors(pglite as unknown as { query: (...args: unknown[]) => unknown });
   const knex = knexFactory({
     client: ClientPgLite,
     dialect: "postgres",

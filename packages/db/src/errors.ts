@@ -5,6 +5,7 @@
  * never carry SQL text; the original error stays as `cause` for server logs.
  */
 import { Company, type ErrorCode, isPleError, Person, PleError, Slot } from "@ple/core";
+import { DRIVER_MESSAGE } from "./database.js";
 
 interface PgErrorFields {
   code: string;
@@ -55,6 +56,14 @@ const CONNECTION_ERRNOS = new Set([
   "EPIPE",
 ]);
 
+/** The driver's message, without the SQL text knex puts in front of it. */
+function driverMessage(err: Error): string {
+  const kept: unknown = (err as Error & { [DRIVER_MESSAGE]?: unknown })[DRIVER_MESSAGE];
+  if (typeof kept === "string") return kept;
+  const cut = err.message.lastIndexOf(" - ");
+  return cut === -1 ? err.message : err.message.slice(cut + 3);
+}
+
 function pgFields(err: unknown): PgErrorFields | null {
   if (!(err instanceof Error)) return null;
   const e = err as Error & Record<string, unknown>;
@@ -62,7 +71,7 @@ function pgFields(err: unknown): PgErrorFields | null {
   const str = (v: unknown) => (typeof v === "string" ? v : undefined);
   return {
     code: e.code,
-    message: e.message,
+    message: driverMessage(err),
     detail: str(e.detail),
     column: str(e.column),
     table: str(e.table),

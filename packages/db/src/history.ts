@@ -32,26 +32,19 @@ function historyQuery(q: Queryable, entity: HistoryEntity, uid: string) {
   return q(table)
     .where(key, uid)
     .select(
+      "history_id",
       "operation",
       "valid_from",
       q.raw("CASE WHEN valid_to = 'infinity' THEN NULL ELSE valid_to END AS valid_to"),
+      "row_data",
       "actor",
       "request_id",
-      "row_data",
+      "txid",
     );
 }
 
 function toEntry(entity: HistoryEntity, uid: string, row: Record<string, unknown>): HistoryEntry {
-  return HistoryEntry.parse({
-    entity,
-    uid,
-    operation: row.operation,
-    valid_from: row.valid_from,
-    valid_to: row.valid_to,
-    actor: row.actor,
-    request_id: row.request_id,
-    data: row.row_data,
-  });
+  return HistoryEntry.parse({ ...row, entity, uid });
 }
 
 /** The version of a record current at `as_of`; null when it did not exist then. */
@@ -89,30 +82,14 @@ export function auditTrail(q: Queryable, input: AuditTrailInput): Promise<AuditE
       ])
       .limit(input.limit)
       .select("*");
-    return rows.map((row) =>
-      AuditEntry.parse({
-        id: row.audit_id,
-        operation: row.operation,
-        table_name: row.table_name,
-        record_key: row.record_key,
-        old_values: row.old_values,
-        new_values: row.new_values,
-        changed_columns: row.changed_columns,
-        actor: row.actor,
-        request_id: row.request_id,
-        application: row.application,
-        transaction_id: row.txid,
-        changed_at: row.at,
-      }),
-    );
+    return rows.map((row) => AuditEntry.parse(row));
   });
 }
 
-/** Slot assignment events of a slot, or of a person, oldest first. */
+/** Slot assignment events of a slot, or concerning a person (as newcomer or leaver), oldest first. */
 export function slotEvents(q: Queryable, input: SlotEventsInput): Promise<SlotEvent[]> {
   return mapErrors(async () => {
     const query = q("marketing.slot_event")
-      .whereNotNull("person_id")
       .orderBy([
         { column: "at", order: "asc" },
         { column: "event_id", order: "asc" },
@@ -121,16 +98,6 @@ export function slotEvents(q: Queryable, input: SlotEventsInput): Promise<SlotEv
     if ("slot_uid" in input) query.where("slot_uid", input.slot_uid);
     else query.where("person_id", input.person_id);
     const rows: Array<Record<string, unknown>> = await query;
-    return rows.map((row) =>
-      SlotEvent.parse({
-        id: row.event_id,
-        slot_uid: row.slot_uid,
-        person_id: row.person_id,
-        event_type: row.event,
-        actor: row.actor,
-        request_id: row.request_id,
-        occurred_at: row.at,
-      }),
-    );
+    return rows.map((row) => SlotEvent.parse(row));
   });
 }
