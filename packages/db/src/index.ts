@@ -2,6 +2,7 @@
 
 export { type ActorContext, setActor, withActor } from "./actor.js";
 export * from "./backup.js";
+export * from "./bulk-import.js";
 export * from "./companies.js";
 export {
   type DatabaseKind,

@@ -1,0 +1,454 @@
+/**
+ * Set-based imports of companies and people: a batch of rows already normalised by @ple/core
+ * costs one look-up and one writing statement, instead of a function call per row, and ends
+ * exactly as marketing.insert_company_with_slots / marketing.insert_person would have, row by
+ * row in file order: the same rows created, found existing (and by what) and rejected, UIDs
+ * from the same generators, three slots per new company, history and audit written by the
+ * same triggers.
+ *
+ * How a batch runs (inside the caller's transaction, in a savepoint of its own):
+ * 1. look up every row's website and Apollo id (email for people) in the table;
+ * 2. walk the rows in file order to decide which ones create a company: a row creates one only
+ *    when neither its website nor its Apollo id is known, from the table or from an earlier
+ *    row of the batch that creates one (the per-row semantics; website matches win);
+ * 3. one INSERT … SELECT FROM json_to_recordset(…) ON CONFLICT DO NOTHING inserts those rows
+ *    (website order, so two concurrent imports take their locks in one order), their slots,
+ *    and the slots an existing company may lack.
+ * A row whose insert a concurrent import beat (ON CONFLICT skipped it) is looked up again, as
+ * insert_company_with_slots does. A row that the database refuses although core accepted it
+ * makes the batch fall back to the per-row SQL function, row by row in savepoints, so exactly
+ * that row is rejected with its error.
+ */
+import { type CompanyUid, type PersonCreateInput, type PersonId, PleError } from "@ple/core";
+import type { Knex } from "knex";
+import type { Queryable } from "./database.js";
+import { toPleError } from "./errors.js";
+
+/** Rows per batch that keep a batch's statements short and its memory small. */
+export const BULK_IMPORT_BATCH_SIZE = 2000;
+
+/** A company row as @ple/core's CompanyCreateInput leaves it: canonical website, trimmed fields. */
+export interface BulkCompanyRow {
+  company_name: string;
+  website: string;
+  apollo_company_id?: string | null | undefined;
+  ein?: string | null | undefined;
+}
+
+export type BulkCompanyOutcome =
+  | { status: "created"; company_uid: CompanyUid; matched_by: null }
+  | { status: "exists"; company_uid: CompanyUid; matched_by: "website" | "apollo_company_id" }
+  | { status: "rejected"; error: PleError };
+
+/** A person row as @ple/core's PersonCreateInput leaves it (normalised email, name, URL). */
+export type BulkPersonRow = Pick<PersonCreateInput, "name" | "email"> &
+  Partial<Pick<PersonCreateInput, "linkedin_url" | "company_uid" | "title" | "source">>;
+
+export type BulkPersonOutcome =
+  | { status: "created"; person_id: PersonId }
+  | { status: "exists"; person_id: PersonId }
+  | { status: "rejected"; error: PleError };
+
+/** Attempts at a batch when concurrent imports keep beating its inserts or deadlock it. */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * A row the database stored under another canonical value than core gave it (a caller that
+ * skipped core's normalisers): its outcome cannot be matched up, so the batch goes row by row.
+ */
+class NotCanonical extends Error {
+  readonly code = "PLBULK";
+  constructor(field: string) {
+    super(`${field}: a row was not in canonical form`);
+  }
+}
+
+/** SQLSTATE classes that mean "this data is refused", answered by the per-row fallback. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    typeof code === "string" &&
+    (code.startsWith("PL") || code.startsWith("22") || (code.startsWith("23") && code !== "23505"))
+  );
+}
+
+function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === "40P01" || code === "40001";
+}
+
+/** Runs fn in a savepoint (or a transaction when q is not in one). */
+function inSavepoint<T>(q: Queryable, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return q.transaction(fn);
+}
+
+interface PlannedCompany {
+  index: number;
+  row: BulkCompanyRow;
+}
+
+/** One batch pass: which unresolved rows exist (table or earlier row) and which create. */
+function planCompanies(
+  rows: readonly BulkCompanyRow[],
+  pending: readonly number[],
+  found: ReadonlyMap<number, { byWebsite: string | null; byApollo: string | null }>,
+  outcomes: (BulkCompanyOutcome | undefined)[],
+): {
+  create: PlannedCompany[];
+  sameAs: Map<number, { index: number; by: "website" | "apollo_company_id" }>;
+} {
+  const create: PlannedCompany[] = [];
+  const sameAs = new Map<number, { index: number; by: "website" | "apollo_company_id" }>();
+  const creatorOfWebsite = new Map<string, number>();
+  const creatorOfApollo = new Map<string, number>();
+  for (const index of pending) {
+    const row = rows[index];
+    if (row === undefined) continue;
+    const hit = found.get(index);
+    const apollo = row.apollo_company_id ?? null;
+    if (hit?.byWebsite) {
+      outcomes[index] = exists(hit.byWebsite, "website");
+      continue;
+    }
+    const sameWebsite = creatorOfWebsite.get(row.website);
+    if (sameWebsite !== undefined) {
+      sameAs.set(index, { index: sameWebsite, by: "website" });
+      continue;
+    }
+    if (hit?.byApollo) {
+      outcomes[index] = exists(hit.byApollo, "apollo_company_id");
+      continue;
+    }
+    const sameApollo = apollo === null ? undefined : creatorOfApollo.get(apollo);
+    if (sameApollo !== undefined) {
+      sameAs.set(index, { index: sameApollo, by: "apollo_company_id" });
+      continue;
+    }
+    create.push({ index, row });
+    creatorOfWebsite.set(row.website, index);
+    if (apollo !== null) creatorOfApollo.set(apollo, index);
+  }
+  return { create, sameAs };
+}
+
+function exists(uid: string, by: "website" | "apollo_company_id"): BulkCompanyOutcome {
+  return { status: "exists", company_uid: uid as CompanyUid, matched_by: by };
+}
+
+const COMPANY_LOOKUP_SQL = `
+  SELECT r.i, w.company_uid AS by_website, a.company_uid AS by_apollo
+    FROM json_to_recordset(?::json) AS r(i integer, website text, apollo_company_id text)
+    LEFT JOIN marketing.company AS w ON w.website = r.website
+    LEFT JOIN marketing.company AS a ON a.apollo_company_id = r.apollo_company_id
+   WHERE w.company_uid IS NOT NULL OR a.company_uid IS NOT NULL`;
+
+// The slots of new companies and any slot an existing company lacks, as
+// insert_company_with_slots does; the company rows in website order.
+const COMPANY_INSERT_SQL = `
+  WITH input AS (
+    SELECT * FROM json_to_recordset(?::json)
+      AS r(i integer, company_name text, website text, apollo_company_id text, ein text)
+  ), created AS (
+    INSERT INTO marketing.company (company_uid, company_name, website, apollo_company_id, ein_raw)
+    SELECT marketing.gen_company_uid(), i.company_name, i.website, i.apollo_company_id, i.ein
+      FROM input AS i
+     ORDER BY i.website
+    ON CONFLICT DO NOTHING
+    RETURNING company_uid, website
+  ), slots AS (
+    INSERT INTO marketing.company_slot (slot_uid, company_uid, role)
+    SELECT marketing.gen_slot_uid(c.company_uid, r.role), c.company_uid, r.role
+      FROM (SELECT company_uid FROM created
+            UNION ALL
+            SELECT e.uid FROM json_array_elements_text(?::json) AS e(uid)) AS c
+     CROSS JOIN unnest(ARRAY['CEO', 'CFO', 'HR']) AS r(role)
+    ON CONFLICT DO NOTHING
+  )
+  SELECT company_uid, website FROM created`;
+
+async function companyPass(
+  trx: Knex.Transaction,
+  rows: readonly BulkCompanyRow[],
+  pending: readonly number[],
+  outcomes: (BulkCompanyOutcome | undefined)[],
+): Promise<number[]> {
+  const lookup = await trx.raw<{
+    rows: Array<{ i: number; by_website: string | null; by_apollo: string | null }>;
+  }>(COMPANY_LOOKUP_SQL, [
+    JSON.stringify(
+      pending.map((i) => ({
+        i,
+        website: rows[i]?.website,
+        apollo_company_id: rows[i]?.apollo_company_id ?? null,
+      })),
+    ),
+  ]);
+  const found = new Map(
+    lookup.rows.map((r) => [r.i, { byWebsite: r.by_website, byApollo: r.by_apollo }] as const),
+  );
+  const { create, sameAs } = planCompanies(rows, pending, found, outcomes);
+  const existing = new Set<string>();
+  for (const index of pending) {
+    const out = outcomes[index];
+    if (out?.status === "exists") existing.add(out.company_uid);
+  }
+  const result = await trx.raw<{ rows: Array<{ company_uid: string; website: string }> }>(
+    COMPANY_INSERT_SQL,
+    [
+      JSON.stringify(
+        create.map(({ index, row }) => ({
+          i: index,
+          company_name: row.company_name,
+          website: row.website,
+          apollo_company_id: row.apollo_company_id ?? null,
+          ein: row.ein ?? null,
+        })),
+      ),
+      JSON.stringify([...existing]),
+    ],
+  );
+  const createdByWebsite = new Map(result.rows.map((r) => [r.website, r.company_uid]));
+  const planned = new Set(create.map((c) => c.row.website));
+  if (result.rows.some((r) => !planned.has(r.website))) throw new NotCanonical("website");
+  const retry: number[] = [];
+  for (const { index, row } of create) {
+    const uid = createdByWebsite.get(row.website);
+    if (uid === undefined) retry.push(index);
+    else outcomes[index] = { status: "created", company_uid: uid as CompanyUid, matched_by: null };
+  }
+  for (const [index, same] of sameAs) {
+    const creator = outcomes[same.index];
+    if (creator?.status === "created") outcomes[index] = exists(creator.company_uid, same.by);
+    else retry.push(index);
+  }
+  return retry.sort((a, b) => a - b);
+}
+
+async function companiesRowByRow(
+  q: Queryable,
+  rows: readonly BulkCompanyRow[],
+): Promise<BulkCompanyOutcome[]> {
+  const outcomes: BulkCompanyOutcome[] = [];
+  for (const row of rows) {
+    try {
+      const out = await inSavepoint(q, async (sp) => {
+        const result = await sp.raw<{
+          rows: Array<{ r: { status: string; company_uid: string; matched_by?: string } }>;
+        }>("SELECT marketing.insert_company_with_slots(?, ?, ?, ?) AS r", [
+          row.company_name,
+          row.website,
+          row.apollo_company_id ?? null,
+          row.ein ?? null,
+        ]);
+        const r = result.rows[0]?.r;
+        if (r === undefined)
+          throw new PleError("INTERNAL", "insert_company_with_slots returned nothing");
+        return r;
+      });
+      outcomes.push(
+        out.status === "created"
+          ? { status: "created", company_uid: out.company_uid as CompanyUid, matched_by: null }
+          : exists(out.company_uid, out.matched_by === "website" ? "website" : "apollo_company_id"),
+      );
+    } catch (err) {
+      outcomes.push({ status: "rejected", error: toPleError(err) });
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * Imports a batch of companies (one outcome per row, in order). Call it inside the caller's
+ * actor transaction (withActor) so history and audit name the importer; rows must have been
+ * normalised by @ple/core (CompanyCreateInput).
+ */
+export async function importCompanyBatch(
+  q: Queryable,
+  rows: readonly BulkCompanyRow[],
+): Promise<BulkCompanyOutcome[]> {
+  if (rows.length === 0) return [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inSavepoint(q, async (trx) => {
+        const outcomes: (BulkCompanyOutcome | undefined)[] = new Array(rows.length);
+        let pending = rows.map((_, i) => i);
+        for (let pass = 1; pending.length > 0; pass++) {
+          if (pass > MAX_ATTEMPTS) {
+            throw new PleError(
+              "INTERNAL",
+              "Concurrent imports kept taking this batch's websites; retry",
+              {
+                field: "website",
+                details: { sqlstate: "40001", retryable: true },
+              },
+            );
+          }
+          pending = await companyPass(trx, rows, pending, outcomes);
+        }
+        return outcomes.map((out) => out ?? missingOutcome());
+      });
+    } catch (err) {
+      if (isRetryable(err) && attempt < MAX_ATTEMPTS) continue;
+      if (isDataError(err)) return companiesRowByRow(q, rows);
+      throw toPleError(err);
+    }
+  }
+}
+
+function missingOutcome(): never {
+  throw new PleError("INTERNAL", "bulk import left a row without an outcome");
+}
+
+// ---------------------------------------------------------------------------
+// People (idempotent by normalised email, as marketing.insert_person)
+// ---------------------------------------------------------------------------
+
+const PERSON_LOOKUP_SQL = `
+  SELECT r.i, p.person_id
+    FROM json_to_recordset(?::json) AS r(i integer, email text)
+    JOIN marketing.people AS p ON p.email = r.email`;
+
+const PERSON_INSERT_SQL = `
+  INSERT INTO marketing.people (person_id, name, email, linkedin_url, company_uid, title, source)
+  SELECT marketing.gen_person_uid(), r.name, r.email, r.linkedin_url, r.company_uid, r.title, r.source
+    FROM json_to_recordset(?::json)
+      AS r(i integer, name text, email text, linkedin_url text, company_uid text, title text, source text)
+   ORDER BY r.email
+  ON CONFLICT DO NOTHING
+  RETURNING person_id, email`;
+
+async function personPass(
+  trx: Knex.Transaction,
+  rows: readonly BulkPersonRow[],
+  pending: readonly number[],
+  outcomes: (BulkPersonOutcome | undefined)[],
+): Promise<number[]> {
+  const lookup = await trx.raw<{ rows: Array<{ i: number; person_id: string }> }>(
+    PERSON_LOOKUP_SQL,
+    [JSON.stringify(pending.map((i) => ({ i, email: rows[i]?.email })))],
+  );
+  const found = new Map(lookup.rows.map((r) => [r.i, r.person_id] as const));
+  const creatorOfEmail = new Map<string, number>();
+  const create: number[] = [];
+  const sameAs = new Map<number, number>();
+  for (const index of pending) {
+    const row = rows[index];
+    if (row === undefined) continue;
+    const known = found.get(index);
+    if (known !== undefined) {
+      outcomes[index] = { status: "exists", person_id: known as PersonId };
+      continue;
+    }
+    const creator = creatorOfEmail.get(row.email);
+    if (creator !== undefined) {
+      sameAs.set(index, creator);
+      continue;
+    }
+    creatorOfEmail.set(row.email, index);
+    create.push(index);
+  }
+  const result = await trx.raw<{ rows: Array<{ person_id: string; email: string }> }>(
+    PERSON_INSERT_SQL,
+    [
+      JSON.stringify(
+        create.map((i) => {
+          const row = rows[i];
+          return {
+            i,
+            name: row?.name,
+            email: row?.email,
+            linkedin_url: row?.linkedin_url ?? null,
+            company_uid: row?.company_uid ?? null,
+            title: row?.title ?? null,
+            source: row?.source ?? "manual",
+          };
+        }),
+      ),
+    ],
+  );
+  const createdByEmail = new Map(result.rows.map((r) => [r.email, r.person_id]));
+  const retry: number[] = [];
+  for (const index of create) {
+    const id = createdByEmail.get(rows[index]?.email ?? "");
+    if (id === undefined) retry.push(index);
+    else outcomes[index] = { status: "created", person_id: id as PersonId };
+  }
+  for (const [index, creator] of sameAs) {
+    const out = outcomes[creator];
+    if (out?.status === "created") outcomes[index] = { status: "exists", person_id: out.person_id };
+    else retry.push(index);
+  }
+  return retry.sort((a, b) => a - b);
+}
+
+async function peopleRowByRow(
+  q: Queryable,
+  rows: readonly BulkPersonRow[],
+): Promise<BulkPersonOutcome[]> {
+  const outcomes: BulkPersonOutcome[] = [];
+  for (const row of rows) {
+    try {
+      const out = await inSavepoint(q, async (sp) => {
+        const result = await sp.raw<{ rows: Array<{ r: { status: string; person_id: string } }> }>(
+          "SELECT marketing.insert_person(?, ?, ?, ?, ?, ?) AS r",
+          [
+            row.name,
+            row.email,
+            row.linkedin_url ?? null,
+            row.company_uid ?? null,
+            row.title ?? null,
+            row.source ?? "manual",
+          ],
+        );
+        const r = result.rows[0]?.r;
+        if (r === undefined) throw new PleError("INTERNAL", "insert_person returned nothing");
+        return r;
+      });
+      outcomes.push({
+        status: out.status === "created" ? "created" : "exists",
+        person_id: out.person_id as PersonId,
+      });
+    } catch (err) {
+      outcomes.push({ status: "rejected", error: toPleError(err) });
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * Imports a batch of people (one outcome per row, in order): a person already known by email
+ * is returned as is, never overwritten. Same transaction rules as importCompanyBatch; a row
+ * naming a company that does not exist is rejected with COMPANY_NOT_FOUND.
+ */
+export async function importPersonBatch(
+  q: Queryable,
+  rows: readonly BulkPersonRow[],
+): Promise<BulkPersonOutcome[]> {
+  if (rows.length === 0) return [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inSavepoint(q, async (trx) => {
+        const outcomes: (BulkPersonOutcome | undefined)[] = new Array(rows.length);
+        let pending = rows.map((_, i) => i);
+        for (let pass = 1; pending.length > 0; pass++) {
+          if (pass > MAX_ATTEMPTS) {
+            throw new PleError(
+              "INTERNAL",
+              "Concurrent imports kept taking this batch's emails; retry",
+              {
+                field: "email",
+                details: { sqlstate: "40001", retryable: true },
+              },
+            );
+          }
+          pending = await personPass(trx, rows, pending, outcomes);
+        }
+        return outcomes.map((out) => out ?? missingOutcome());
+      });
+    } catch (err) {
+      if (isRetryable(err) && attempt < MAX_ATTEMPTS) continue;
+      if (isDataError(err)) return peopleRowByRow(q, rows);
+      throw toPleError(err);
+    }
+  }
+}

@@ -1,0 +1,433 @@
+/**
+ * The set-based import ends exactly as the per-row SQL functions would: one generated file
+ * imported both ways into two fresh databases gives the same outcomes per row, the same
+ * companies, slots, people, history and audit rows (UID counters and timestamps aside).
+ */
+import { CompanyCreateInput, PersonCreateInput, type PleError, parseInput } from "@ple/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type BulkCompanyOutcome,
+  type BulkCompanyRow,
+  type BulkPersonOutcome,
+  type BulkPersonRow,
+  importCompanyBatch,
+  importPersonBatch,
+} from "../src/bulk-import.js";
+import type { Queryable } from "../src/database.js";
+import { toPleError, withActor } from "../src/index.js";
+import { createTestDatabase, type TestDatabase } from "../src/testing.js";
+
+const ACTOR = { actor: "cli:importer", application: "ple-import", requestId: "import-1" };
+const UID = /^(CO|PE)-\d{8}-\d{6}$/;
+
+interface RawCompany {
+  company_name: string;
+  website: string;
+  apollo_company_id?: string;
+  ein?: string;
+}
+
+/** A deterministic "file": variants of one site, Apollo-id clashes, chains, bad rows. */
+function companyFile(): RawCompany[] {
+  const rows: RawCompany[] = [];
+  for (let i = 0; i < 160; i++) {
+    const site = `company${i}.example`;
+    const ein =
+      i % 7 === 0
+        ? "00-1234567"
+        : i % 5 === 0
+          ? "not an ein"
+          : `${12 + (i % 10)}-${String(1000000 + i)}`;
+    rows.push({
+      company_name: `  Company ${i}   Inc `,
+      website:
+        i % 3 === 0
+          ? `https://www.${site}/about`
+          : i % 3 === 1
+            ? `HTTP://${site.toUpperCase()}`
+            : site,
+      ...(i % 4 === 0 ? {} : { apollo_company_id: `ap${i}` }),
+      ...(i % 2 === 0 ? { ein } : {}),
+    });
+    if (i % 10 === 3) rows.push({ company_name: `Dup ${i}`, website: `www.${site}` });
+    if (i % 15 === 4)
+      rows.push({
+        company_name: `Other site ${i}`,
+        website: `other${i}.example`,
+        apollo_company_id: `ap${i}`,
+      });
+    if (i % 25 === 6) {
+      // (W1, A1) then (W2, A1) exists by Apollo id, then (W2, A3) creates: W2 was never created.
+      rows.push({
+        company_name: `Chain a ${i}`,
+        website: `chain${i}.example`,
+        apollo_company_id: `ap${i}`,
+      });
+      rows.push({
+        company_name: `Chain b ${i}`,
+        website: `chain${i}.example`,
+        apollo_company_id: `chain-ap${i}`,
+      });
+    }
+    if (i % 20 === 9) rows.push({ company_name: "Bad site", website: "not a website" });
+    if (i % 20 === 11) rows.push({ company_name: "   ", website: `blank${i}.example` });
+    if (i % 40 === 13)
+      rows.push({
+        company_name: "Spaced id",
+        website: `spaced${i}.example`,
+        apollo_company_id: "a b",
+      });
+    if (i % 30 === 17)
+      rows.push({ company_name: "Seeded again", website: `https://seed${i % 4}.example` });
+  }
+  return rows;
+}
+
+const SEED: RawCompany[] = [0, 1, 2, 3].map((i) => ({
+  company_name: `Seed ${i}`,
+  website: `seed${i}.example`,
+  apollo_company_id: `seed-ap${i}`,
+}));
+
+type Parsed = { ok: true; row: BulkCompanyRow } | { ok: false; error: PleError };
+
+function parseCompany(raw: RawCompany): Parsed {
+  const parsed = parseInput(CompanyCreateInput, raw);
+  return parsed.ok ? { ok: true, row: parsed.value } : { ok: false, error: parsed.error };
+}
+
+/** The naive path: insert_company_with_slots per row, a savepoint each, a transaction per batch. */
+async function perRowCompanies(
+  q: Queryable,
+  rows: BulkCompanyRow[],
+): Promise<BulkCompanyOutcome[]> {
+  const out: BulkCompanyOutcome[] = [];
+  for (const row of rows) {
+    try {
+      const r = await q.transaction(async (sp) => {
+        const res = await sp.raw<{
+          rows: Array<{ r: { status: string; company_uid: string; matched_by?: string } }>;
+        }>("SELECT marketing.insert_company_with_slots(?, ?, ?, ?) AS r", [
+          row.company_name,
+          row.website,
+          row.apollo_company_id ?? null,
+          row.ein ?? null,
+        ]);
+        const value = res.rows[0]?.r;
+        if (value === undefined) throw new Error("no result");
+        return value;
+      });
+      out.push(
+        r.status === "created"
+          ? { status: "created", company_uid: r.company_uid as never, matched_by: null }
+          : {
+              status: "exists",
+              company_uid: r.company_uid as never,
+              matched_by: r.matched_by === "website" ? "website" : "apollo_company_id",
+            },
+      );
+    } catch (err) {
+      out.push({ status: "rejected", error: toPleError(err) });
+    }
+  }
+  return out;
+}
+
+type Importer = (q: Queryable, rows: BulkCompanyRow[]) => Promise<BulkCompanyOutcome[]>;
+
+/** Imports the file in batches, core rejecting what it refuses; one outcome per file row. */
+async function importFile(db: TestDatabase, file: RawCompany[], batchSize: number, run: Importer) {
+  const outcomes: Array<BulkCompanyOutcome | { status: "rejected"; error: PleError }> = [];
+  for (let start = 0; start < file.length; start += batchSize) {
+    const parsed = file.slice(start, start + batchSize).map(parseCompany);
+    const valid = parsed.flatMap((p) => (p.ok ? [p.row] : []));
+    const results = await withActor(db.db, ACTOR, (trx) => run(trx, valid));
+    let next = 0;
+    for (const p of parsed) {
+      if (!p.ok) outcomes.push({ status: "rejected", error: p.error });
+      else {
+        const r = results[next++];
+        if (r === undefined) throw new Error("missing outcome");
+        outcomes.push(r);
+      }
+    }
+  }
+  return outcomes;
+}
+
+/** Replaces every UID in a value by a stable label (the file row that created it). */
+function relabel(value: unknown, labels: Map<string, string>): unknown {
+  if (typeof value === "string") {
+    return value.replace(/(CO|PE)-\d{8}-\d{6}/g, (uid) => labels.get(uid) ?? `unlabelled:${uid}`);
+  }
+  if (Array.isArray(value)) return value.map((v) => relabel(v, labels));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (
+        ["created_at", "updated_at", "at", "valid_from", "txid", "audit_id", "history_id"].includes(
+          k,
+        )
+      )
+        continue;
+      out[k] = relabel(v, labels);
+    }
+    return out;
+  }
+  return value;
+}
+
+function summarise(
+  outcomes: Array<BulkCompanyOutcome | BulkPersonOutcome>,
+  labels: Map<string, string>,
+) {
+  return outcomes.map((o) =>
+    o.status === "rejected"
+      ? { status: o.status, code: o.error.code, field: o.error.field ?? null }
+      : relabel(o, labels),
+  );
+}
+
+async function snapshot(q: Queryable, labels: Map<string, string>) {
+  const sorted = (rows: unknown[]) => rows.map((r) => JSON.stringify(relabel(r, labels))).sort();
+  const all = async (sql: string) => (await q.raw<{ rows: unknown[] }>(sql)).rows;
+  return {
+    companies: sorted(await all("SELECT * FROM marketing.company")),
+    slots: sorted(await all("SELECT * FROM marketing.company_slot")),
+    people: sorted(await all("SELECT * FROM marketing.people")),
+    audit: sorted(await all("SELECT * FROM marketing.audit_log")),
+    companyHistory: sorted(await all("SELECT * FROM marketing.company_history")),
+    slotHistory: sorted(await all("SELECT * FROM marketing.company_slot_history")),
+    peopleHistory: sorted(await all("SELECT * FROM marketing.people_history")),
+  };
+}
+
+/** Labels: seeded companies by seed index, created ones by the file row that created them. */
+function labelsOf(seedUids: string[], outcomes: Array<BulkCompanyOutcome | BulkPersonOutcome>) {
+  const labels = new Map<string, string>();
+  seedUids.forEach((uid, i) => {
+    labels.set(uid, `seed:${i}`);
+  });
+  outcomes.forEach((o, i) => {
+    if (o.status === "created")
+      labels.set("company_uid" in o ? o.company_uid : o.person_id, `row:${i}`);
+  });
+  return labels;
+}
+
+async function seed(db: TestDatabase): Promise<string[]> {
+  const parsed = SEED.map(parseCompany).flatMap((p) => (p.ok ? [p.row] : []));
+  const out = await withActor(db.db, { actor: "seed" }, (trx) => perRowCompanies(trx, parsed));
+  return out.map((o) => (o.status === "rejected" ? "" : o.company_uid));
+}
+
+describe("importCompanyBatch", () => {
+  let naive: TestDatabase;
+  let bulk: TestDatabase;
+  beforeAll(async () => {
+    [naive, bulk] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  });
+  afterAll(async () => {
+    await Promise.all([naive?.drop(), bulk?.drop()]);
+  });
+
+  it("creates, finds and rejects the same rows as insert_company_with_slots, with the same slots, history and audit", async () => {
+    const file = companyFile();
+    const seedNaive = await seed(naive);
+    const seedBulk = await seed(bulk);
+    const perRow = await importFile(naive, file, 50, perRowCompanies);
+    const batched = await importFile(bulk, file, 50, importCompanyBatch);
+
+    const labelsNaive = labelsOf(seedNaive, perRow);
+    const labelsBulk = labelsOf(seedBulk, batched);
+    expect(summarise(batched, labelsBulk)).toEqual(summarise(perRow, labelsNaive));
+
+    const counts = (o: typeof perRow) => ({
+      created: o.filter((x) => x.status === "created").length,
+      exists: o.filter((x) => x.status === "exists").length,
+      rejected: o.filter((x) => x.status === "rejected").length,
+    });
+    // The file exercises every outcome, and the chain case creates its second website.
+    expect(counts(batched)).toEqual(counts(perRow));
+    expect(counts(batched).created).toBeGreaterThan(150);
+    expect(counts(batched).exists).toBeGreaterThan(20);
+    expect(counts(batched).rejected).toBeGreaterThan(10);
+    const matchedBy = new Set(batched.map((o) => (o.status === "exists" ? o.matched_by : null)));
+    expect(matchedBy).toEqual(new Set([null, "website", "apollo_company_id"]));
+
+    for (const o of batched) if (o.status !== "rejected") expect(o.company_uid).toMatch(UID);
+    const slots = await bulk.db.knex.raw<{
+      rows: Array<{ slot_uid: string; company_uid: string; role: string }>;
+    }>("SELECT slot_uid, company_uid, role FROM marketing.company_slot");
+    for (const s of slots.rows) expect(s.slot_uid).toBe(`SL-${s.company_uid}-${s.role}`);
+    const perCompany = await bulk.db.knex.raw<{ rows: Array<{ n: number }> }>(
+      "SELECT count(s.slot_uid)::int AS n FROM marketing.company AS c LEFT JOIN marketing.company_slot AS s USING (company_uid) GROUP BY c.company_uid",
+    );
+    expect(new Set(perCompany.rows.map((r) => r.n))).toEqual(new Set([3]));
+
+    const a = await snapshot(naive.db.knex, labelsNaive);
+    const b = await snapshot(bulk.db.knex, labelsBulk);
+    expect(b.companies).toEqual(a.companies);
+    expect(b.slots).toEqual(a.slots);
+    expect(b.companyHistory).toEqual(a.companyHistory);
+    expect(b.slotHistory).toEqual(a.slotHistory);
+    expect(b.audit).toEqual(a.audit);
+    expect(b.audit.some((row) => row.includes('"actor":"cli:importer"'))).toBe(true);
+
+    // Re-importing the file (one big batch) creates nothing and finds every row.
+    const again = await importFile(bulk, file, 10_000, importCompanyBatch);
+    expect(again.filter((o) => o.status === "created")).toEqual([]);
+    expect(again.filter((o) => o.status === "exists").length).toBe(
+      counts(batched).created + counts(batched).exists,
+    );
+  });
+
+  it("rejects exactly the row the database refuses when a caller skipped core's normalisers", async () => {
+    const rows: BulkCompanyRow[] = [
+      { company_name: "Fine", website: "fallback-fine.example" },
+      { company_name: "Broken", website: "not a website" },
+      { company_name: "Shouting", website: "WWW.Fallback-Loud.example" },
+      { company_name: "Fine again", website: "fallback-fine.example" },
+    ];
+    const out = await withActor(bulk.db, ACTOR, (trx) => importCompanyBatch(trx, rows));
+    expect(out.map((o) => o.status)).toEqual(["created", "rejected", "created", "exists"]);
+    const broken = out[1];
+    expect(broken?.status === "rejected" && broken.error.code).toBe("VALIDATION_FAILED");
+    expect(broken?.status === "rejected" && broken.error.field).toBe("website");
+    const loud = await bulk.db
+      .knex("marketing.company")
+      .where({ website: "fallback-loud.example" })
+      .first();
+    expect(loud?.company_name).toBe("Shouting");
+  });
+
+  it("never creates a company twice when two imports of overlapping files run at once", async () => {
+    const make = (from: number, to: number): BulkCompanyRow[] =>
+      Array.from({ length: to - from }, (_, k) => ({
+        company_name: `Race ${from + k}`,
+        website: `race${from + k}.example`,
+        apollo_company_id: `race-ap${from + k}`,
+      }));
+    const first = make(0, 600);
+    const second = [...make(300, 900)].reverse();
+    const importAll = async (rows: BulkCompanyRow[]) => {
+      const out: BulkCompanyOutcome[] = [];
+      for (let i = 0; i < rows.length; i += 150) {
+        out.push(
+          ...(await withActor(bulk.db, ACTOR, (trx) =>
+            importCompanyBatch(trx, rows.slice(i, i + 150)),
+          )),
+        );
+      }
+      return out;
+    };
+    const [a, b] = await Promise.all([importAll(first), importAll(second)]);
+    const created = [...a, ...b].filter((o) => o.status === "created").length;
+    expect(created).toBe(900);
+    expect([...a, ...b].filter((o) => o.status === "rejected")).toEqual([]);
+    const count = await bulk.db.knex.raw<{ rows: Array<{ n: number }> }>(
+      "SELECT count(*)::int AS n FROM marketing.company WHERE website LIKE 'race%'",
+    );
+    expect(count.rows[0]?.n).toBe(900);
+    // Both imports report the same company for a shared website.
+    const uidOf = new Map<string, string>();
+    [...first, ...second].forEach((row, i) => {
+      const o = i < first.length ? a[i] : b[i - first.length];
+      if (o === undefined || o.status === "rejected") throw new Error("missing outcome");
+      const known = uidOf.get(row.website);
+      if (known !== undefined) expect(o.company_uid).toBe(known);
+      uidOf.set(row.website, o.company_uid);
+    });
+  });
+});
+
+describe("importPersonBatch", () => {
+  let naive: TestDatabase;
+  let bulk: TestDatabase;
+  beforeAll(async () => {
+    [naive, bulk] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  });
+  afterAll(async () => {
+    await Promise.all([naive?.drop(), bulk?.drop()]);
+  });
+
+  it("creates, finds and rejects the same people as insert_person", async () => {
+    const seedNaive = await seed(naive);
+    const seedBulk = await seed(bulk);
+    expect(seedBulk).toEqual(seedNaive);
+    const raw = Array.from({ length: 220 }, (_, i) => ({
+      name: ` Person  ${i} `,
+      email:
+        i % 9 === 4
+          ? `Person${i - 1}@Example.COM`
+          : i % 23 === 5
+            ? "not an email"
+            : ` person${i}@example.com`,
+      ...(i % 3 === 0 ? { linkedin_url: `linkedin.com/in/person-${i}` } : {}),
+      ...(i % 4 === 1 ? { company_uid: seedBulk[i % 4] } : {}),
+      ...(i % 5 === 2 ? { title: "Chief  Executive Officer" } : {}),
+      source: i % 2 === 0 ? "apollo" : "csv",
+    }));
+    // A company that does not exist: core accepts the UID, the database refuses the row.
+    raw.push({
+      name: "Ghost",
+      email: "ghost@example.com",
+      company_uid: "CO-20200101-000001",
+      source: "csv",
+    });
+    const parsed = raw.map((r) => parseInput(PersonCreateInput, r));
+    const valid: BulkPersonRow[] = parsed.flatMap((p) => (p.ok ? [p.value] : []));
+    expect(valid.length).toBeLessThan(raw.length);
+
+    const perRow = async (q: Queryable, rows: BulkPersonRow[]): Promise<BulkPersonOutcome[]> => {
+      const out: BulkPersonOutcome[] = [];
+      for (const row of rows) {
+        try {
+          const r = await q.transaction(async (sp) => {
+            const res = await sp.raw<{ rows: Array<{ r: { status: string; person_id: string } }> }>(
+              "SELECT marketing.insert_person(?, ?, ?, ?, ?, ?) AS r",
+              [
+                row.name,
+                row.email,
+                row.linkedin_url ?? null,
+                row.company_uid ?? null,
+                row.title ?? null,
+                row.source ?? "manual",
+              ],
+            );
+            const value = res.rows[0]?.r;
+            if (value === undefined) throw new Error("no result");
+            return value;
+          });
+          out.push({
+            status: r.status === "created" ? "created" : "exists",
+            person_id: r.person_id as never,
+          });
+        } catch (err) {
+          out.push({ status: "rejected", error: toPleError(err) });
+        }
+      }
+      return out;
+    };
+    // Two batches each way, so duplicates meet both within a batch and across batches.
+    const a: BulkPersonOutcome[] = [];
+    const b: BulkPersonOutcome[] = [];
+    for (const slice of [valid.slice(0, 60), valid.slice(60)]) {
+      a.push(...(await withActor(naive.db, ACTOR, (trx) => perRow(trx, slice))));
+      b.push(...(await withActor(bulk.db, ACTOR, (trx) => importPersonBatch(trx, slice))));
+    }
+    const labelsA = labelsOf(seedNaive, a);
+    const labelsB = labelsOf(seedBulk, b);
+    const rejectedCode = b.find((o) => o.status === "rejected");
+    expect(rejectedCode?.status === "rejected" && rejectedCode.error.code).toBe(
+      "COMPANY_NOT_FOUND",
+    );
+    expect(summarise(b, labelsB)).toEqual(summarise(a, labelsA));
+    const sa = await snapshot(naive.db.knex, labelsA);
+    const sb = await snapshot(bulk.db.knex, labelsB);
+    expect(sb.people).toEqual(sa.people);
+    expect(sb.peopleHistory).toEqual(sa.peopleHistory);
+    expect(sb.audit).toEqual(sa.audit);
+    for (const o of b) if (o.status !== "rejected") expect(o.person_id).toMatch(UID);
+  });
+});
