@@ -6,11 +6,11 @@
  */
 
 export interface SqlStatement {
-  /** The statement as written, without its terminating semicolon. */
+  /** The statement as written, from its first token, without its terminating semicolon. */
   text: string;
   /**
    * The same characters with comments, string literals and dollar-quoted
-   * bodies replaced by spaces (newlines kept), for keyword matching.
+   * bodies replaced by spaces (newlines kept, same length as text), for keyword matching.
    */
   code: string;
   /** 1-based line of the statement's first token in the script. */
@@ -33,7 +33,16 @@ export function splitSqlStatements(script: string): SqlStatement[] {
     code += masked;
   };
   const flush = () => {
-    if (code.trim() !== "") statements.push({ text: text.trim(), code, line: startLine });
+    // Leading comments and whitespace are not part of the statement.
+    const start = code.search(/\S/);
+    if (start !== -1) {
+      const end = code.length - (code.length - code.trimEnd().length);
+      statements.push({
+        text: text.slice(start, end),
+        code: code.slice(start, end),
+        line: startLine,
+      });
+    }
     text = "";
     code = "";
     startLine = 0;
