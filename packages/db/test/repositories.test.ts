@@ -2,12 +2,15 @@ import {
   CompanyCreateInput,
   CompanyListInput,
   CompanySearchInput,
+  CompanyUidSchema,
   CompanyUpdateInput,
   isPleError,
   PersonCreateInput,
+  PersonIdSchema,
   PersonUpdateInput,
   type PleError,
   SetValidationInput,
+  SlotUidSchema,
 } from "@ple/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Queryable } from "../src/database.js";
@@ -239,7 +242,7 @@ describe("companies", () => {
       (await deleteCompany(q, { company_uid: empty.company.company_uid, force: false })).deleted,
     ).toBe(true);
     const missing = await caught(
-      deleteCompany(q, { company_uid: "CO-20200101-000002", force: false }),
+      deleteCompany(q, { company_uid: CompanyUidSchema.parse("CO-20200101-000002"), force: false }),
     );
     expect(missing).toMatchObject({ code: "COMPANY_NOT_FOUND", field: "company_uid" });
   });
@@ -312,7 +315,9 @@ describe("people", () => {
     const page = await listPeople(q, { limit: 1, company_uid: c.company.company_uid });
     expect(page.items.map((p) => p.person_id)).toEqual([created.person.person_id]);
     expect(page.next_cursor).toBeNull();
-    const missing = await caught(getPerson(q, { person_id: "PE-20200101-000001" }));
+    const missing = await caught(
+      getPerson(q, { person_id: PersonIdSchema.parse("PE-20200101-000001") }),
+    );
     expect(missing).toMatchObject({ code: "PERSON_NOT_FOUND", field: "person_id" });
   });
 
@@ -408,10 +413,15 @@ describe("slots", () => {
 
     const invalid = await caught(confirmSlot(q, { slot_uid: ceo.slot_uid }));
     expect(invalid).toMatchObject({ code: "INVALID_TRANSITION", field: "status" });
-    const noSlot = await caught(vacateSlot(q, { slot_uid: "SL-CO-20200101-000001-CEO" }));
+    const noSlot = await caught(
+      vacateSlot(q, { slot_uid: SlotUidSchema.parse("SL-CO-20200101-000001-CEO") }),
+    );
     expect(noSlot).toMatchObject({ code: "SLOT_NOT_FOUND", field: "slot_uid" });
     const noPerson = await caught(
-      linkPersonToSlot(q, { slot_uid: hr.slot_uid, person_id: "PE-20200101-000001" }),
+      linkPersonToSlot(q, {
+        slot_uid: hr.slot_uid,
+        person_id: PersonIdSchema.parse("PE-20200101-000001"),
+      }),
     );
     expect(noPerson).toMatchObject({ code: "PERSON_NOT_FOUND", field: "person_id" });
 
@@ -429,7 +439,9 @@ describe("slots", () => {
     );
     const bobs = await slotEvents(q, { person_id: bob.person_id });
     expect(bobs.every((e) => e.person_id === bob.person_id)).toBe(true);
-    const noCompany = await caught(listSlots(q, { company_uid: "CO-20200101-000003" }));
+    const noCompany = await caught(
+      listSlots(q, { company_uid: CompanyUidSchema.parse("CO-20200101-000003") }),
+    );
     expect(noCompany).toMatchObject({ code: "COMPANY_NOT_FOUND", field: "company_uid" });
   });
 });

@@ -36,7 +36,7 @@ export function splitSqlStatements(script: string): SqlStatement[] {
     // Leading comments and whitespace are not part of the statement.
     const start = code.search(/\S/);
     if (start !== -1) {
-      const end = code.length - (code.length - code.trimEnd().length);
+      const end = code.trimEnd().length;
       statements.push({
         text: text.slice(start, end),
         code: code.slice(start, end),
