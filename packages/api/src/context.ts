@@ -5,7 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import { type ApiKeyRole, authenticateApiKey, type PleDatabase } from "@ple/db";
+import type { PleError } from "@ple/core";
+import { type ApiKeyRole, authenticateApiKey, type PleDatabase, toPleError } from "@ple/db";
 import type { Logger } from "./logger.js";
 
 /** The API key a call is made with; its id is the actor of every change. */
@@ -24,6 +25,8 @@ export interface CreateContextInnerOptions {
   idempotencyKey?: string | null;
   /** Why authentication failed, when a key was sent but not accepted. */
   authFailure?: string | null;
+  /** The database failed while checking the key; raised by every protected procedure. */
+  authError?: PleError | null;
   logger?: Logger;
 }
 
@@ -34,6 +37,7 @@ export async function createContextInner(opts: CreateContextInnerOptions) {
     requestId: opts.requestId ?? randomUUID(),
     idempotencyKey: opts.idempotencyKey ?? null,
     authFailure: opts.authFailure ?? null,
+    authError: opts.authError ?? null,
     logger: opts.logger ?? null,
     /** Headers a procedure adds to the HTTP response (e.g. Idempotent-Replayed). */
     responseHeaders: new Map<string, string>(),
@@ -80,10 +84,17 @@ export async function createContext({ req, db, requestId, logger }: CreateContex
   const found = apiKeyFromHeaders(req.headers);
   let actor: ApiActor | null = null;
   let authFailure: string | null = null;
+  let authError: PleError | null = null;
   if ("key" in found) {
-    const apiKey = await authenticateApiKey(db.knex, found.key);
-    if (apiKey) actor = { keyId: apiKey.id, name: apiKey.name, role: apiKey.role };
-    else authFailure = INVALID_KEY_MESSAGE;
+    try {
+      const apiKey = await authenticateApiKey(db.knex, found.key);
+      if (apiKey) actor = { keyId: apiKey.id, name: apiKey.name, role: apiKey.role };
+      else authFailure = INVALID_KEY_MESSAGE;
+    } catch (error) {
+      // Never fail context creation: the error is raised inside the procedure,
+      // where it gets the request id and its proper code.
+      authError = toPleError(error);
+    }
   } else if ("malformed" in found) {
     authFailure = found.malformed;
   }
@@ -94,6 +105,7 @@ export async function createContext({ req, db, requestId, logger }: CreateContex
     requestId,
     idempotencyKey,
     authFailure,
+    authError,
     logger,
   });
 }

@@ -56,6 +56,7 @@ const pleErrors = t.middleware(async ({ next }) => {
 export const publicProcedure = t.procedure.use(pleErrors);
 
 const authenticated = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.authError !== null) throw ctx.authError;
   if (ctx.actor === null) {
     throw new PleError("UNAUTHORIZED", ctx.authFailure ?? MISSING_KEY_MESSAGE, {
       details: { reason: ctx.authFailure === INVALID_KEY_MESSAGE ? "invalid_key" : "missing_key" },

@@ -101,3 +101,44 @@ export async function postJson(
     headers: response.headers,
   };
 }
+
+let sequence = 0;
+/** A name unique within this test process, for websites and emails. */
+export function unique(prefix: string): string {
+  sequence += 1;
+  return `${prefix}${sequence}${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/** A company (with its three slots) and `people` new people, made through the API. */
+export async function seedCompany(caller: Caller, people = 0) {
+  const name = unique("acme");
+  const created = await caller.companies.create({
+    company_name: `${name} Corp`,
+    website: `https://www.${name}.example.com/`,
+  });
+  const persons = [];
+  for (let i = 0; i < people; i++) {
+    const handle = unique("p");
+    const { person } = await caller.people.create({
+      name: `Person ${handle}`,
+      email: `${handle}@${name}.example.com`,
+    });
+    persons.push(person);
+  }
+  const slot = (role: "CEO" | "CFO" | "HR") => {
+    const found = created.slots.find((s) => s.role === role);
+    if (!found) throw new Error(`no ${role} slot`);
+    return found.slot_uid;
+  };
+  return { ...created, people: persons, slot };
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Record<string, unknown>;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}
