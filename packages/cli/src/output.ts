@@ -11,7 +11,7 @@ export function formatValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const MAX_CELL = 60;
+const MAX_CELL = 80;
 
 function cell(value: unknown): string {
   const text = formatValue(value).replace(/[\r\n\t]+/g, " ");

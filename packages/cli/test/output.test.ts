@@ -19,7 +19,7 @@ describe("tables", () => {
   it("says (none) for no rows and cuts long cells", () => {
     expect(renderTable([])).toBe("(none)");
     const long = renderTable([{ v: "x".repeat(100) }]);
-    expect(long.split("\n")[1]).toHaveLength(60);
+    expect(long.split("\n")[1]).toHaveLength(80);
   });
 
   it("renders a record as key/value lines and JSON with ISO dates", () => {

@@ -110,7 +110,7 @@ export async function prepareStart(
 
 export function curlExample(url: string, key: string): string {
   const input = encodeURIComponent(JSON.stringify({ json: { limit: 5 } }));
-  return `curl -s -H 'Authorization: Bearer ${key}' '${url.replace(/\/$/, "")}/trpc/company.list?input=${input}'`;
+  return `curl -s -H 'Authorization: Bearer ${key}' '${url.replace(/\/$/, "")}/trpc/companies.list?input=${input}'`;
 }
 
 function listenOptions(ctx: CommandContext, args: Parameters<CommandSpec["run"]>[1]) {
