@@ -6,11 +6,20 @@
 -- keep, so each index is first dropped (CONCURRENTLY, IF EXISTS). The file
 -- only runs again when it was never recorded as applied, so the drop only
 -- ever removes leftovers of an interrupted run.
---
--- pg_trgm lives in schema public, database-wide; the rollback keeps it, as
--- other schemas of the same database may use it.
 
-CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+-- pg_trgm is database-wide. When it is missing, 005 installs it in public and
+-- says so in the extension's comment; the rollback removes it only then (and
+-- only when nothing else has come to depend on it). An extension someone else
+-- installed is used as it is and left alone.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+    CREATE EXTENSION pg_trgm WITH SCHEMA public;
+    COMMENT ON EXTENSION pg_trgm IS
+      'text similarity measurement and index searching based on trigrams (installed by PLE migration 005, removed by its rollback)';
+  END IF;
+END;
+$$;
 
 -- Name search (ILIKE '%…%', similarity) on company names.
 DROP INDEX CONCURRENTLY IF EXISTS marketing.company_name_trgm_idx;

@@ -92,3 +92,47 @@ describe.each(KINDS)("rolling back and re-applying 001–005 (%s)", (kind) => {
     expect(n).toBe(0);
   });
 });
+
+describe("pg_trgm and the rollback of 005", () => {
+  let db: PleDatabase;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const t = await createTestDatabase();
+    db = t.db;
+    drop = t.drop;
+  });
+  afterAll(async () => {
+    await drop();
+  });
+
+  async function installed(): Promise<boolean> {
+    const { n } = await row<{ n: number }>(
+      db.knex,
+      "SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'pg_trgm'",
+    );
+    return n === 1;
+  }
+
+  it("removes the extension it installed, keeps one installed by someone else or used elsewhere", async () => {
+    expect(await installed()).toBe(true);
+    await rollbackTo(db, "004");
+    expect(await installed()).toBe(false);
+
+    await db.knex.raw("CREATE EXTENSION pg_trgm");
+    await migrateLatest(db);
+    await rollbackTo(db, "004");
+    expect(await installed()).toBe(true);
+
+    await db.knex.raw("DROP EXTENSION pg_trgm");
+    await migrateLatest(db);
+    await db.knex.raw("CREATE SCHEMA other");
+    await db.knex.raw("CREATE TABLE other.notes (body text)");
+    await db.knex.raw(
+      "CREATE INDEX notes_body_trgm ON other.notes USING gin (body public.gin_trgm_ops)",
+    );
+    await rollbackTo(db, "004");
+    expect(await installed()).toBe(true);
+    await migrateLatest(db);
+  });
+});
