@@ -209,7 +209,7 @@ describe("companies", () => {
   it("every change is audited under the API key's id and the request id", async () => {
     const c = await writer.companies.create({
       company_name: "Audited",
-      website: unique("audited") + ".com",
+      website: `${unique("audited")}.com`,
     });
     const trail = await reader.history.auditTrail({ uid: c.company.company_uid });
     expect(trail.length).toBeGreaterThan(0);

@@ -145,4 +145,23 @@ describe("people", () => {
       details: { from: "valid", to: "throttled" },
     });
   });
+
+  it("slot gives the slot a person holds or is proposed for, else null", async () => {
+    const c = await seedCompany(writer, 2);
+    const [a, b] = c.people.map((p) => p.person_id);
+    if (!a || !b) throw new Error("missing people");
+    expect(await reader.people.slot({ person_id: a })).toBeNull();
+    await writer.slots.link({ slot_uid: c.slot("CEO"), person_id: a });
+    await writer.slots.propose({ slot_uid: c.slot("CFO"), person_id: b });
+    expect(await reader.people.slot({ person_id: a })).toMatchObject({
+      slot_uid: c.slot("CEO"),
+      status: "filled",
+    });
+    expect(await reader.people.slot({ person_id: b })).toMatchObject({
+      slot_uid: c.slot("CFO"),
+      status: "pending",
+    });
+    const error = await rejectionOf(reader.people.slot({ person_id: "PE-20200101-000001" }));
+    expect(error.cause).toMatchObject({ code: "PERSON_NOT_FOUND" });
+  });
 });

@@ -20,6 +20,7 @@ const REQUIRED: Record<string, Required> = {
   "slots.list": "read",
   "people.get": "read",
   "people.list": "read",
+  "people.slot": "read",
   "history.asOf": "read",
   "history.versions": "read",
   "history.auditTrail": "read",

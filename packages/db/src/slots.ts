@@ -64,6 +64,14 @@ export function getSlot(q: Queryable, slotUid: string): Promise<Slot> {
   return mapErrors(() => readSlot(q, slotUid));
 }
 
+/** The slot a person holds (filled) or is proposed for (pending), or null. */
+export function getSlotOfPerson(q: Queryable, personId: string): Promise<Slot | null> {
+  return mapErrors(async () => {
+    const row: unknown = await q(SLOT).where({ person_id: personId }).first("*");
+    return row === undefined ? null : Slot.parse(row);
+  });
+}
+
 /**
  * Links a person into an open slot (open → filled). When the slot is taken by
  * someone else: SLOT_CONFLICT naming the occupant; when the person holds

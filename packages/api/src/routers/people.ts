@@ -1,18 +1,29 @@
 /**
  * people: create (idempotent by normalised email), get by id or email, list,
  * update, and record an email validation result (core's vocabulary and
- * transitions).
+ * transitions), and the slot a person holds.
  */
 import {
   PersonCreateInput,
   PersonGetInput,
+  PersonIdSchema,
   PersonListInput,
   PersonUpdateInput,
   SetValidationInput,
 } from "@ple/core";
-import { createPerson, getPerson, listPeople, setValidation, updatePerson } from "@ple/db";
+import {
+  createPerson,
+  getPerson,
+  getSlotOfPerson,
+  listPeople,
+  setValidation,
+  updatePerson,
+} from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
+import { z } from "zod";
 import { readProcedure, writeProcedure } from "../trpc.js";
+
+export const PersonSlotInput = z.strictObject({ person_id: PersonIdSchema });
 
 export const peopleRouter = {
   /** Creates a person; a known email answers status "exists" with that person. */
@@ -30,6 +41,12 @@ export const peopleRouter = {
   update: writeProcedure
     .input(PersonUpdateInput)
     .mutation(({ ctx, input }) => ctx.write((trx) => updatePerson(trx, input))),
+
+  /** The slot the person holds (filled) or is proposed for (pending); null when none. */
+  slot: readProcedure.input(PersonSlotInput).query(async ({ ctx, input }) => {
+    await getPerson(ctx.db.knex, input);
+    return getSlotOfPerson(ctx.db.knex, input.person_id);
+  }),
 
   /** Records an email check: a status, or the verifier's result word mapped to one. */
   setValidation: writeProcedure
