@@ -181,15 +181,16 @@ COMMENT ON TABLE marketing.import_reject IS 'Input rows that could not be import
 -- Triggers
 -- ---------------------------------------------------------------------------
 
--- AFTER ROW trigger for company, company_slot and people.
--- TG_ARGV[0]: key column; TG_ARGV[1]: history table.
+-- AFTER ROW trigger for company, company_slot and people: one audit row, and
+-- the history kept current. TG_ARGV[0] names the key column. The history
+-- statements are written out per table (not EXECUTE format(...)) so their
+-- plans are cached: this runs for every row an import writes.
 CREATE FUNCTION marketing.record_change()
 RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 DECLARE
   v_key_column text := TG_ARGV[0];
-  v_history text := TG_ARGV[1];
   v_old jsonb;
   v_new jsonb;
   v_key text;
@@ -200,7 +201,7 @@ DECLARE
   v_txid bigint := txid_current();
   v_now timestamptz := clock_timestamp();
   v_from timestamptz;
-  v_folded integer := 0;
+  v_fold boolean;
 BEGIN
   IF TG_OP <> 'INSERT' THEN
     v_old := to_jsonb(OLD);
@@ -225,29 +226,60 @@ BEGIN
     v_actor, v_request_id, marketing.current_application(), v_txid
   );
 
-  IF TG_OP = 'UPDATE' AND v_key = v_old_key THEN
-    EXECUTE format(
-      'UPDATE %s SET row_data = $1, actor = $2, request_id = $3 '
-      'WHERE %I = $4 AND valid_to = ''infinity'' AND txid = $5',
-      v_history, v_key_column
-    ) USING v_new, v_actor, v_request_id, v_key, v_txid;
-    GET DIAGNOSTICS v_folded = ROW_COUNT;
-    IF v_folded > 0 THEN
-      RETURN NULL;
+  -- Per table: (1) a second change in the same transaction folds into the
+  -- version it wrote; (2) otherwise the current version ends where the new
+  -- one starts (or at the delete); (3) the new version begins.
+  v_fold := TG_OP = 'UPDATE' AND v_key = v_old_key;
+  IF TG_TABLE_NAME = 'company' THEN
+    IF v_fold THEN
+      UPDATE marketing.company_history AS h
+         SET row_data = v_new, actor = v_actor, request_id = v_request_id
+       WHERE h.company_uid = v_key AND h.valid_to = 'infinity' AND h.txid = v_txid;
+      IF FOUND THEN RETURN NULL; END IF;
     END IF;
-  END IF;
-  IF TG_OP <> 'INSERT' THEN
-    EXECUTE format(
-      'UPDATE %s SET valid_to = greatest(valid_from, $2) WHERE %I = $1 AND valid_to = ''infinity''',
-      v_history, v_key_column
-    ) USING v_old_key, coalesce(v_from, v_now);
-  END IF;
-  IF TG_OP <> 'DELETE' THEN
-    EXECUTE format(
-      'INSERT INTO %s (%I, valid_from, operation, row_data, actor, request_id, txid) '
-      'VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      v_history, v_key_column
-    ) USING v_key, v_from, TG_OP, v_new, v_actor, v_request_id, v_txid;
+    IF TG_OP <> 'INSERT' THEN
+      UPDATE marketing.company_history AS h
+         SET valid_to = greatest(h.valid_from, coalesce(v_from, v_now))
+       WHERE h.company_uid = v_old_key AND h.valid_to = 'infinity';
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+      INSERT INTO marketing.company_history (company_uid, valid_from, operation, row_data, actor, request_id, txid)
+      VALUES (v_key, v_from, TG_OP, v_new, v_actor, v_request_id, v_txid);
+    END IF;
+  ELSIF TG_TABLE_NAME = 'company_slot' THEN
+    IF v_fold THEN
+      UPDATE marketing.company_slot_history AS h
+         SET row_data = v_new, actor = v_actor, request_id = v_request_id
+       WHERE h.slot_uid = v_key AND h.valid_to = 'infinity' AND h.txid = v_txid;
+      IF FOUND THEN RETURN NULL; END IF;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+      UPDATE marketing.company_slot_history AS h
+         SET valid_to = greatest(h.valid_from, coalesce(v_from, v_now))
+       WHERE h.slot_uid = v_old_key AND h.valid_to = 'infinity';
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+      INSERT INTO marketing.company_slot_history (slot_uid, valid_from, operation, row_data, actor, request_id, txid)
+      VALUES (v_key, v_from, TG_OP, v_new, v_actor, v_request_id, v_txid);
+    END IF;
+  ELSIF TG_TABLE_NAME = 'people' THEN
+    IF v_fold THEN
+      UPDATE marketing.people_history AS h
+         SET row_data = v_new, actor = v_actor, request_id = v_request_id
+       WHERE h.person_id = v_key AND h.valid_to = 'infinity' AND h.txid = v_txid;
+      IF FOUND THEN RETURN NULL; END IF;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+      UPDATE marketing.people_history AS h
+         SET valid_to = greatest(h.valid_from, coalesce(v_from, v_now))
+       WHERE h.person_id = v_old_key AND h.valid_to = 'infinity';
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+      INSERT INTO marketing.people_history (person_id, valid_from, operation, row_data, actor, request_id, txid)
+      VALUES (v_key, v_from, TG_OP, v_new, v_actor, v_request_id, v_txid);
+    END IF;
+  ELSE
+    RAISE EXCEPTION 'marketing.record_change() has no history table for %', TG_TABLE_NAME;
   END IF;
   RETURN NULL;
 END;
@@ -255,30 +287,30 @@ $$;
 
 CREATE TRIGGER company_record_change
   AFTER INSERT OR DELETE ON marketing.company
-  FOR EACH ROW EXECUTE FUNCTION marketing.record_change('company_uid', 'marketing.company_history');
+  FOR EACH ROW EXECUTE FUNCTION marketing.record_change('company_uid');
 
 CREATE TRIGGER company_record_update
   AFTER UPDATE ON marketing.company
   FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*)
-  EXECUTE FUNCTION marketing.record_change('company_uid', 'marketing.company_history');
+  EXECUTE FUNCTION marketing.record_change('company_uid');
 
 CREATE TRIGGER company_slot_record_change
   AFTER INSERT OR DELETE ON marketing.company_slot
-  FOR EACH ROW EXECUTE FUNCTION marketing.record_change('slot_uid', 'marketing.company_slot_history');
+  FOR EACH ROW EXECUTE FUNCTION marketing.record_change('slot_uid');
 
 CREATE TRIGGER company_slot_record_update
   AFTER UPDATE ON marketing.company_slot
   FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*)
-  EXECUTE FUNCTION marketing.record_change('slot_uid', 'marketing.company_slot_history');
+  EXECUTE FUNCTION marketing.record_change('slot_uid');
 
 CREATE TRIGGER people_record_change
   AFTER INSERT OR DELETE ON marketing.people
-  FOR EACH ROW EXECUTE FUNCTION marketing.record_change('person_id', 'marketing.people_history');
+  FOR EACH ROW EXECUTE FUNCTION marketing.record_change('person_id');
 
 CREATE TRIGGER people_record_update
   AFTER UPDATE ON marketing.people
   FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*)
-  EXECUTE FUNCTION marketing.record_change('person_id', 'marketing.people_history');
+  EXECUTE FUNCTION marketing.record_change('person_id');
 
 -- One slot_event per person a slot state change concerns, named by the
 -- transition (core's SLOT_EVENT_TYPE_OF). A displacement writes DISPLACED for
