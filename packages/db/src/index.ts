@@ -1,6 +1,7 @@
 /** @ple/db — the PostgreSQL schema, migrations and repositories. */
 
 export { type ActorContext, setActor, withActor } from "./actor.js";
+export * from "./api-keys.js";
 export * from "./backup.js";
 export * from "./bulk-import.js";
 export * from "./companies.js";
@@ -15,6 +16,7 @@ export {
 export { DbConfigError, type DbEnv, readDbEnv } from "./env.js";
 export { fieldOfConstraint, mapErrors, toPleError } from "./errors.js";
 export * from "./history.js";
+export * from "./idempotency.js";
 export * from "./import-rejects.js";
 export * from "./migrations/index.js";
 export { decodeCursor, encodeCursor, type KeysetCursor } from "./pagination.js";
