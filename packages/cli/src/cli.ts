@@ -5,9 +5,10 @@
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { isPleError } from "@ple/core";
-import type { PleDatabase } from "@ple/db";
+import { DbConfigError, type PleDatabase } from "@ple/db";
 import type { CommandContext, CommandSpec, Io, OptionSpec } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
+import { openCliDatabase } from "./embedded-lock.js";
 import { ConfigError, readEnv } from "./env.js";
 import { renderJson } from "./output.js";
 import { UsageError } from "./usage-error.js";
@@ -168,13 +169,8 @@ export async function runCli(
       const extra = positionals.slice(spec.positionals.length);
       throw new UsageError(`unexpected argument${extra.length > 1 ? "s" : ""}: ${extra.join(" ")}`);
     }
-    const env = readEnv(options.env ?? process.env);
-    const open =
-      options.openDatabase ??
-      (async () => {
-        const { openDatabase } = await import("@ple/db");
-        return openDatabase();
-      });
+    const env = readEnv(options.env);
+    const open = options.openDatabase ?? (() => openCliDatabase(env.source));
     const ctx: CommandContext = {
       env,
       io,
@@ -200,7 +196,7 @@ export async function runCli(
 }
 
 function reportError(err: unknown, io: Io, json: boolean, command: string): number {
-  if (err instanceof UsageError || err instanceof ConfigError) {
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof DbConfigError) {
     const code = err instanceof UsageError ? "USAGE" : "CONFIG";
     if (json) writeLine(io.stdout, renderJson({ error: { code, message: err.message } }));
     const hint = err instanceof UsageError ? `\nRun \`ple ${err.command ?? command} --help\`.` : "";

@@ -39,6 +39,8 @@ export interface CliEnv {
   /** The API server's settings (PORT, HOST, LOG_LEVEL, ...), read by @ple/api's own rules. */
   api: ApiEnv;
   color: boolean;
+  /** The variables read, for @ple/db's own reader (DATABASE_URL, PLE_DATA_DIR). */
+  source: NodeJS.ProcessEnv;
 }
 
 /** Bad configuration: one clear line naming the variable. */
@@ -93,5 +95,6 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): CliEnv {
     },
     api: readApiSettings(source),
     color: env.NO_COLOR === undefined,
+    source,
   };
 }
