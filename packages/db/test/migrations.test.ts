@@ -8,6 +8,7 @@ import {
   migrateLatest,
   migrationStatus,
   readMigrationFiles,
+  rollbackTo,
   verifyMigrations,
 } from "../src/index.js";
 import { createTestDatabase, type TestDatabase } from "../src/testing.js";
@@ -72,6 +73,40 @@ describe("migrations on the server", () => {
     expect(rerun.migrations).toEqual(later.map((f) => f.name));
     expect(await snapshot()).toEqual(before);
     expect(await t.db.knex("marketing.people").pluck("email")).toEqual(["keep@example.com"]);
+  });
+
+  it("re-runs 005 (non-transactional) after a crash left one of its indexes INVALID", async () => {
+    await rollbackTo(t.db, "004");
+    // Two companies created in one transaction share created_at, so a unique
+    // build over it fails part-way and leaves an INVALID index of 005's name.
+    await t.db.knex.transaction(async (trx) => {
+      await trx.raw(
+        "SELECT marketing.insert_company_with_slots('Twin A', 'twin-a.example', NULL, NULL)",
+      );
+      await trx.raw(
+        "SELECT marketing.insert_company_with_slots('Twin B', 'twin-b.example', NULL, NULL)",
+      );
+    });
+    await expect(
+      t.db.knex.raw(
+        "CREATE UNIQUE INDEX CONCURRENTLY company_created_at_uid_idx ON marketing.company (created_at)",
+      ),
+    ).rejects.toThrow();
+    const validity = () =>
+      t.db.knex
+        .raw<{ rows: Array<{ valid: boolean; def: string }> }>(
+          `SELECT i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
+            WHERE i.indexrelid = to_regclass('marketing.company_created_at_uid_idx')`,
+        )
+        .then((r) => r.rows[0]);
+    expect((await validity())?.valid).toBe(false);
+    const run = await migrateLatest(t.db);
+    expect(run.migrations[0]).toBe("005_performance_indexes");
+    const index = await validity();
+    expect(index?.valid).toBe(true);
+    expect(index?.def).toContain("(created_at, company_uid)");
+    expect(index?.def).not.toContain("UNIQUE");
+    expect((await migrationStatus(t.db)).pending).toEqual([]);
   });
 
   it("lints clean: no unsafe DDL and every forward file has its rollback", () => {
