@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isPleError, type PleError } from "@ple/core";
 import { afterEach, describe, expect, it } from "vitest";
@@ -174,6 +174,18 @@ describe.each(KINDS)("migration runner (%s)", (kind) => {
     expect(
       (await migrateLatest(db, { migrationsDir: c.dir, allowDrift: true })).migrations,
     ).toHaveLength(2);
+  });
+
+  it("refuses to run when an applied migration's file is gone", async () => {
+    const db = await fresh(kind);
+    const c = copy();
+    await migrateLatest(db, { migrationsDir: c.dir });
+    rmSync(join(c.dir, "003_widget_indexes.sql"));
+    const status = await migrationStatus(db, { migrationsDir: c.dir });
+    expect(status.missing).toEqual(["003_widget_indexes"]);
+    const err = await caught(migrateLatest(db, { migrationsDir: c.dir }));
+    expect(err.code).toBe("MIGRATION_DRIFT");
+    expect(err.message).toContain("003_widget_indexes");
   });
 
   it("leaves nothing behind when a transactional migration fails", async () => {

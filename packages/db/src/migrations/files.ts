@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PleError } from "@ple/core";
 
 /** packages/db/migrations, from src/migrations (tests) and dist/migrations (built) alike. */
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations/", import.meta.url));
@@ -50,7 +51,13 @@ export function readMigrationFiles(dir: string = DEFAULT_MIGRATIONS_DIR): Migrat
     const version = match[1] ?? "";
     const other = seen.get(version);
     if (other !== undefined) {
-      throw new Error(`two migrations share version ${version}: ${other} and ${entry}`);
+      throw new PleError(
+        "MIGRATION_FAILED",
+        `Two migrations share version ${version}: ${other} and ${entry}`,
+        {
+          details: { version, files: [other, entry] },
+        },
+      );
     }
     seen.set(version, entry);
     const upPath = join(dir, entry);
