@@ -3,7 +3,7 @@
  * DATABASE_URL is unset), applies pending migrations, serves the API and
  * shuts down gracefully on SIGTERM/SIGINT.
  */
-import { migrateLatest, openDatabase } from "@ple/db";
+import { listApiKeys, migrateLatest, openDatabase } from "@ple/db";
 import { ApiEnvError, readApiEnv } from "./env.js";
 import { createLogger } from "./logger.js";
 import { createServer } from "./server.js";
@@ -22,6 +22,11 @@ async function main(): Promise<void> {
   const url = await api.listen(env.PORT, env.HOST);
   logger.info({ url, database: db.kind }, "PLE API listening");
   process.stdout.write(`PLE API listening on ${url} (database: ${db.kind})\n`);
+  if ((await listApiKeys(db.knex)).length === 0) {
+    process.stdout.write(
+      "No API key exists yet: create the first admin key with `ple apikey create --name ops --role admin` (see packages/api/README.md).\n",
+    );
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

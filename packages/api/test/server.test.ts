@@ -100,6 +100,26 @@ describe("HTTP server", () => {
     expect(text).not.toMatch(/stack|node_modules|at .*\.ts/);
   });
 
+  it("logs one structured line per request with e-mail addresses masked", async () => {
+    const client = server.client(t.keys.write.key);
+    await client.people.create.mutate({ name: "Log Person", email: "log.person@example.com" });
+    await client.people.get.query({ email: "log.person@example.com" });
+    await client.people.get.query({ email: "missing.person@example.com" }).catch(() => undefined);
+    const lines = server.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const requests = lines.filter((line) => line.msg === "request");
+    expect(requests.length).toBeGreaterThanOrEqual(3);
+    for (const line of requests) {
+      expect(line).toMatchObject({ requestId: expect.any(String), method: expect.any(String) });
+      expect(typeof line.durationMs).toBe("number");
+    }
+    expect(
+      lines.some((line) => line.msg === "request rejected" && line.code === "PERSON_NOT_FOUND"),
+    ).toBe(true);
+    const text = server.logs.join("");
+    expect(text).not.toContain("log.person@example.com");
+    expect(text).not.toContain("missing.person@example.com");
+  });
+
   it("never logs API keys", async () => {
     await fetch(`${server.url}/trpc/apiKeys.whoami`, {
       headers: { Authorization: `Bearer ${t.keys.read.key}` },

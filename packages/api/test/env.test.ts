@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { ApiEnvError, DEFAULT_BODY_LIMIT_BYTES, readApiEnv } from "../src/env.js";
+
+describe("readApiEnv", () => {
+  it("defaults to 127.0.0.1:3000, a 1 MiB body limit and info logs", () => {
+    expect(readApiEnv({})).toEqual({
+      PORT: 3000,
+      HOST: "127.0.0.1",
+      PLE_API_BODY_LIMIT_BYTES: DEFAULT_BODY_LIMIT_BYTES,
+      PLE_API_SHUTDOWN_TIMEOUT_MS: 10_000,
+      LOG_LEVEL: "info",
+    });
+  });
+
+  it("reads the variables it owns and treats empty ones as unset", () => {
+    const env = readApiEnv({
+      PORT: "8080",
+      HOST: "0.0.0.0",
+      PLE_API_BODY_LIMIT_BYTES: "4096",
+      LOG_LEVEL: "",
+    });
+    expect(env).toMatchObject({
+      PORT: 8080,
+      HOST: "0.0.0.0",
+      PLE_API_BODY_LIMIT_BYTES: 4096,
+      LOG_LEVEL: "info",
+    });
+  });
+
+  it.each([
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["PLE_API_BODY_LIMIT_BYTES", "12"],
+    ["LOG_LEVEL", "loud"],
+  ])("refuses %s=%s with one line naming the variable", (name, value) => {
+    expect(() => readApiEnv({ [name]: value })).toThrow(ApiEnvError);
+    expect(() => readApiEnv({ [name]: value })).toThrow(
+      new RegExp(`^Invalid ${name} \\("${value}"\\): `),
+    );
+  });
+});
