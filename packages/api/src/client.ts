@@ -18,6 +18,7 @@ import {
   type TRPCClient,
 } from "@trpc/client";
 import superjson from "superjson";
+import { MAX_BATCH_SIZE } from "./limits.js";
 import type { AppRouter } from "./root.js";
 
 export { isTRPCClientError, TRPCClientError } from "@trpc/client";
@@ -68,7 +69,7 @@ export function createPleClient(opts: PleClientOptions): PleClient {
             return key === undefined ? baseHeaders : { ...baseHeaders, "Idempotency-Key": key };
           },
         }),
-        false: httpBatchLink({ ...common, headers: () => baseHeaders }),
+        false: httpBatchLink({ ...common, maxItems: MAX_BATCH_SIZE, headers: () => baseHeaders }),
       }),
     ],
   });

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import type { PleError } from "@ple/core";
+import { PleError } from "@ple/core";
 import { type ApiKeyRole, authenticateApiKey, type PleDatabase, toPleError } from "@ple/db";
 import type { Logger } from "./logger.js";
 
@@ -27,6 +27,8 @@ export interface CreateContextInnerOptions {
   authFailure?: string | null;
   /** The database failed while checking the key; raised by every protected procedure. */
   authError?: PleError | null;
+  /** Why the Idempotency-Key cannot be honoured; raised by every write. */
+  idempotencyError?: PleError | null;
   logger?: Logger;
 }
 
@@ -38,6 +40,7 @@ export async function createContextInner(opts: CreateContextInnerOptions) {
     idempotencyKey: opts.idempotencyKey ?? null,
     authFailure: opts.authFailure ?? null,
     authError: opts.authError ?? null,
+    idempotencyError: opts.idempotencyError ?? null,
     logger: opts.logger ?? null,
     /** Headers a procedure adds to the HTTP response (e.g. Idempotent-Replayed). */
     responseHeaders: new Map<string, string>(),
@@ -74,13 +77,15 @@ export function apiKeyFromHeaders(
 
 export interface CreateContextOptions {
   req: { headers: IncomingHttpHeaders };
+  /** The calls of the HTTP request (tRPC's request info). */
+  info?: { calls: readonly unknown[] };
   db: PleDatabase;
   requestId?: string;
   logger?: Logger;
 }
 
 /** Authenticates an HTTP request; failures surface when a protected procedure is called. */
-export async function createContext({ req, db, requestId, logger }: CreateContextOptions) {
+export async function createContext({ req, info, db, requestId, logger }: CreateContextOptions) {
   const found = apiKeyFromHeaders(req.headers);
   let actor: ApiActor | null = null;
   let authFailure: string | null = null;
@@ -99,6 +104,14 @@ export async function createContext({ req, db, requestId, logger }: CreateContex
     authFailure = found.malformed;
   }
   const idempotencyKey = header(req.headers, "idempotency-key")?.trim() || null;
+  const idempotencyError =
+    idempotencyKey !== null && (info?.calls.length ?? 1) > 1
+      ? new PleError(
+          "VALIDATION_FAILED",
+          "An Idempotency-Key belongs to one call: send the mutation alone, not in a batch.",
+          { field: "Idempotency-Key", details: { reason: "batched", calls: info?.calls.length } },
+        )
+      : null;
   return createContextInner({
     db,
     actor,
@@ -106,6 +119,7 @@ export async function createContext({ req, db, requestId, logger }: CreateContex
     idempotencyKey,
     authFailure,
     authError,
+    idempotencyError,
     logger,
   });
 }

@@ -12,6 +12,7 @@ import { createContext } from "./context.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "./env.js";
 import { describeError } from "./errors.js";
 import { checkHealth } from "./health.js";
+import { MAX_BATCH_SIZE } from "./limits.js";
 import { createLogger, type Logger } from "./logger.js";
 import { appRouter } from "./root.js";
 
@@ -47,6 +48,7 @@ export function createServer(opts: CreateServerOptions): PleServer {
   const bodyLimitBytes = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 10_000;
   const requestIds = new WeakMap<http.IncomingMessage, string>();
+  const actors = new WeakMap<http.IncomingMessage, string>();
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | null = null;
@@ -55,7 +57,12 @@ export function createServer(opts: CreateServerOptions): PleServer {
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: bodyLimitBytes,
-    createContext: ({ req }) => createContext({ req, db, requestId: requestIds.get(req), logger }),
+    maxBatchSize: MAX_BATCH_SIZE,
+    createContext: async ({ req, info }) => {
+      const ctx = await createContext({ req, info, db, requestId: requestIds.get(req), logger });
+      if (ctx.actor) actors.set(req, ctx.actor.keyId);
+      return ctx;
+    },
     responseMeta({ ctx }) {
       return { headers: ctx ? Object.fromEntries(ctx.responseHeaders) : {} };
     },
@@ -112,6 +119,7 @@ export function createServer(opts: CreateServerOptions): PleServer {
           method: req.method,
           path: pathname,
           status: res.statusCode,
+          actor: actors.get(req),
           durationMs: Number(process.hrtime.bigint() - started) / 1e6,
         },
         "request",

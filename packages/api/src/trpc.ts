@@ -109,6 +109,7 @@ const writes = t.middleware(async ({ ctx, next, path, getRawInput }) => {
   ): Promise<T> => {
     if (used) throw new PleError("INTERNAL", "A procedure may open only one write transaction.");
     used = true;
+    if (ctx.idempotencyKey !== null && ctx.idempotencyError !== null) throw ctx.idempotencyError;
     if (opts.replayable === false && ctx.idempotencyKey !== null) {
       // Its response holds a secret, which an idempotency record would store.
       throw new PleError("VALIDATION_FAILED", `${path} does not accept an Idempotency-Key.`, {

@@ -82,6 +82,18 @@ export async function startTestServer(
   };
 }
 
+/** The parsed log lines once `ready` holds for them (the request line is written when the response closes). */
+export async function logsWhen(
+  server: TestServer,
+  ready: (lines: Array<Record<string, unknown>>) => boolean,
+): Promise<Array<Record<string, unknown>>> {
+  for (let attempt = 0; ; attempt++) {
+    const lines = server.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    if (ready(lines) || attempt >= 50) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** A POST of raw JSON to a procedure, as a non-TypeScript caller would send it. */
 export async function postJson(
   url: string,

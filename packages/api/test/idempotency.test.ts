@@ -165,4 +165,29 @@ describe("Idempotency-Key", () => {
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.cause).toMatchObject({ code: "VALIDATION_FAILED", field: "Idempotency-Key" });
   });
+
+  it("a batch of several calls under one Idempotency-Key is refused", async () => {
+    const response = await fetch(`${server.url}/trpc/people.create,people.create?batch=1`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Authorization: `Bearer ${t.keys.write.key}`,
+        "Idempotency-Key": unique("batch-"),
+      },
+      body: JSON.stringify({
+        0: { json: { name: "Batch One", email: `${unique("b")}@x.example` } },
+        1: { json: { name: "Batch Two", email: `${unique("b")}@x.example` } },
+      }),
+    });
+    const body = (await response.json()) as Array<{
+      error?: { json: { data: Record<string, unknown> } };
+    }>;
+    expect(body).toHaveLength(2);
+    for (const item of body) {
+      expect(item.error?.json.data).toMatchObject({
+        code: "VALIDATION_FAILED",
+        field: "Idempotency-Key",
+      });
+    }
+  });
 });

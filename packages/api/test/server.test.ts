@@ -1,6 +1,7 @@
 import { createApiKey } from "@ple/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  logsWhen,
   postJson,
   setupTestApi,
   startTestServer,
@@ -105,7 +106,12 @@ describe("HTTP server", () => {
     await client.people.create.mutate({ name: "Log Person", email: "log.person@example.com" });
     await client.people.get.query({ email: "log.person@example.com" });
     await client.people.get.query({ email: "missing.person@example.com" }).catch(() => undefined);
-    const lines = server.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = await logsWhen(
+      server,
+      (all) =>
+        all.filter((line) => line.msg === "request" && line.path === "/trpc/people.get").length >=
+        2,
+    );
     const requests = lines.filter((line) => line.msg === "request");
     expect(requests.length).toBeGreaterThanOrEqual(3);
     for (const line of requests) {
@@ -118,6 +124,22 @@ describe("HTTP server", () => {
     const text = server.logs.join("");
     expect(text).not.toContain("log.person@example.com");
     expect(text).not.toContain("missing.person@example.com");
+  });
+
+  it("refuses a batch of more than 50 calls", async () => {
+    const paths = Array.from({ length: 51 }, () => "health.check").join(",");
+    const response = await fetch(`${server.url}/trpc/${paths}?batch=1`);
+    expect(response.status).toBe(400);
+  });
+
+  it("names the API key in the request's log line", async () => {
+    await fetch(`${server.url}/trpc/apiKeys.whoami`, {
+      headers: { Authorization: `Bearer ${t.keys.read.key}`, "X-Request-Id": "req-log-actor" },
+    });
+    const isLine = (l: Record<string, unknown>) =>
+      l.msg === "request" && l.requestId === "req-log-actor";
+    const line = (await logsWhen(server, (all) => all.some(isLine))).find(isLine);
+    expect(line?.actor).toBe(t.keys.read.id);
   });
 
   it("never logs API keys", async () => {
