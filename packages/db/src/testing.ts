@@ -29,7 +29,7 @@ export interface TestDatabaseOptions {
 }
 
 /** Bump when the runner's own bookkeeping changes, so old templates are not reused. */
-const RUNNER_VERSION = "1";
+const RUNNER_VERSION = "2";
 /** Advisory lock key (two int4s): "PLE" and 2 for building templates. */
 const TEMPLATE_LOCK = "5262917, 2";
 /** Templates and test databases older than this are removed when a template is built. */

@@ -10,6 +10,7 @@ import {
   migrateUp,
   migrationRunLog,
   migrationStatus,
+  type RunLogEntry,
   rollbackTo,
   unlockMigrations,
   verifyMigrations,
@@ -91,8 +92,9 @@ describe.each(KINDS)("migration runner (%s)", (kind) => {
       ["001_widgets", "up", "success"],
     ]);
     for (const entry of log) {
-      expect(entry.finished_at.getTime()).toBeGreaterThanOrEqual(entry.started_at.getTime());
-      expect(entry.duration_ms).toBe(entry.finished_at.getTime() - entry.started_at.getTime());
+      const finished = entry.finished_at?.getTime() ?? Number.NaN;
+      expect(finished).toBeGreaterThanOrEqual(entry.started_at.getTime());
+      expect(entry.duration_ms).toBe(finished - entry.started_at.getTime());
     }
     // Nothing left to do.
     expect((await migrateLatest(db, { migrationsDir: FIXTURE_MIGRATIONS })).migrations).toEqual([]);
@@ -310,7 +312,13 @@ describe("two runners at once", () => {
     cleanups.push(() => other.close());
     const c = copy(slow);
     const first = migrateLatest(t.db, { migrationsDir: c.dir });
-    await new Promise((r) => setTimeout(r, 300));
+    // While it runs, the run log already shows the slow migration in progress.
+    let running: RunLogEntry | undefined;
+    for (let i = 0; i < 100 && running?.migration !== "004_slow"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      [running] = await migrationRunLog(other, 1);
+    }
+    expect(running).toMatchObject({ migration: "004_slow", outcome: "running", finished_at: null });
     const second = await caught(migrateLatest(other, { migrationsDir: c.dir, lockTimeoutMs: 400 }));
     expect(second.code).toBe("MIGRATION_LOCKED");
     expect(second.message).toContain("ple db unlock");

@@ -46,10 +46,10 @@ CREATE TABLE IF NOT EXISTS ${RUN_LOG_TABLE} (
   migration text NOT NULL,
   direction text NOT NULL CHECK (direction IN ('up', 'down')),
   started_at timestamptz NOT NULL,
-  finished_at timestamptz NOT NULL,
-  outcome text NOT NULL CHECK (outcome IN ('success', 'failed', 'rolled_back')),
+  finished_at timestamptz,
+  outcome text NOT NULL CHECK (outcome IN ('running', 'success', 'failed', 'rolled_back')),
   error text,
-  duration_ms integer NOT NULL
+  duration_ms integer
 );
 `;
 
@@ -101,13 +101,13 @@ export interface RunLogEntry {
   migration: string;
   direction: "up" | "down";
   started_at: Date;
-  finished_at: Date;
-  outcome: "success" | "failed" | "rolled_back";
+  /** Null while running — and forever for a run that crashed. */
+  finished_at: Date | null;
+  /** "running" left behind means the runner died during this migration. */
+  outcome: "running" | "success" | "failed" | "rolled_back";
   error: string | null;
-  duration_ms: number;
+  duration_ms: number | null;
 }
-
-type RunEvent = Omit<RunLogEntry, "duration_ms">;
 
 // ---------------------------------------------------------------------------
 // Locking
@@ -325,10 +325,99 @@ async function undoPartialRun(handle: Queryable, file: MigrationFile) {
   await dropInvalidIndexes(handle, file.up).catch(() => []);
 }
 
-class SqlMigrationSource implements Knex.MigrationSource<MigrationFile> {
+interface RunEvent {
+  id: string | null;
+  migration: string;
+  direction: "up" | "down";
+  started_at: Date;
+  finished_at: Date | null;
+  outcome: RunLogEntry["outcome"];
+  error: string | null;
+}
+
+/**
+ * The run log. On a server each migration's row is written when it starts
+ * (on its own connection, outside the migration's transaction) and completed
+ * when it ends, so a crashed runner leaves a "running" row. The embedded
+ * database has one connection, held by the migration's transaction, so its
+ * rows are written when the run ends.
+ */
+class RunLog {
   readonly events: RunEvent[] = [];
 
-  constructor(private readonly files: MigrationFile[]) {}
+  constructor(
+    private readonly db: PleDatabase,
+    private readonly live: boolean,
+  ) {}
+
+  async start(migration: string, direction: "up" | "down"): Promise<RunEvent> {
+    const event: RunEvent = {
+      id: null,
+      migration,
+      direction,
+      started_at: new Date(),
+      finished_at: null,
+      outcome: "running",
+      error: null,
+    };
+    if (this.live) {
+      const [row] = await this.db
+        .knex(RUN_LOG_TABLE)
+        .insert({ migration, direction, started_at: event.started_at, outcome: "running" })
+        .returning("id");
+      event.id = String((row as { id: unknown } | undefined)?.id ?? "");
+    }
+    this.events.push(event);
+    return event;
+  }
+
+  async finish(event: RunEvent, outcome: "success" | "failed", error: string | null) {
+    event.finished_at = new Date();
+    event.outcome = outcome;
+    event.error = error;
+    if (this.live && event.id !== null)
+      await this.db.knex(RUN_LOG_TABLE).where({ id: event.id }).update(row(event));
+  }
+
+  /** After the run: marks successes undone by a rolled-back batch; writes buffered rows. */
+  async settle() {
+    if (this.events.length === 0) return;
+    const applied = new Set(await appliedNames(this.db.knex));
+    for (const event of this.events) {
+      const undone =
+        event.direction === "up" ? !applied.has(event.migration) : applied.has(event.migration);
+      if (event.outcome === "success" && undone) {
+        event.outcome = "rolled_back";
+        if (this.live && event.id !== null) {
+          await this.db
+            .knex(RUN_LOG_TABLE)
+            .where({ id: event.id })
+            .update({ outcome: "rolled_back" });
+        }
+      }
+    }
+    if (!this.live) await this.db.knex(RUN_LOG_TABLE).insert(this.events.map(row));
+  }
+}
+
+function row(event: RunEvent) {
+  return {
+    migration: event.migration,
+    direction: event.direction,
+    started_at: event.started_at,
+    finished_at: event.finished_at,
+    outcome: event.outcome,
+    error: event.error,
+    duration_ms:
+      event.finished_at === null ? null : event.finished_at.getTime() - event.started_at.getTime(),
+  };
+}
+
+class SqlMigrationSource implements Knex.MigrationSource<MigrationFile> {
+  constructor(
+    private readonly files: MigrationFile[],
+    private readonly log: RunLog,
+  ) {}
 
   async getMigrations(): Promise<MigrationFile[]> {
     return this.files;
@@ -348,28 +437,14 @@ class SqlMigrationSource implements Knex.MigrationSource<MigrationFile> {
   }
 
   private async run(handle: Knex, file: MigrationFile, direction: "up" | "down") {
-    const started_at = new Date();
+    const event = await this.log.start(file.name, direction);
     try {
       await applyFile(handle, file, direction);
-      this.events.push({
-        migration: file.name,
-        direction,
-        started_at,
-        finished_at: new Date(),
-        outcome: "success",
-        error: null,
-      });
     } catch (err) {
-      this.events.push({
-        migration: file.name,
-        direction,
-        started_at,
-        finished_at: new Date(),
-        outcome: "failed",
-        error: err instanceof Error ? err.message : String(err),
-      });
+      await this.log.finish(event, "failed", err instanceof Error ? err.message : String(err));
       throw err;
     }
+    await this.log.finish(event, "success", null);
   }
 }
 
@@ -387,22 +462,6 @@ async function appliedNames(handle: Queryable): Promise<string[]> {
     .select("name")
     .orderBy("id");
   return rows.map((r) => r.name);
-}
-
-async function writeRunLog(db: PleDatabase, events: RunEvent[]) {
-  if (events.length === 0) return;
-  // A migration that succeeded inside a transaction that later rolled back
-  // (knex runs an all-transactional batch in one) is logged as rolled back.
-  const applied = new Set(await appliedNames(db.knex));
-  const rows = events.map((e) => {
-    const stuck = e.direction === "up" ? !applied.has(e.migration) : applied.has(e.migration);
-    return {
-      ...e,
-      outcome: e.outcome === "success" && stuck ? "rolled_back" : e.outcome,
-      duration_ms: e.finished_at.getTime() - e.started_at.getTime(),
-    };
-  });
-  await db.knex(RUN_LOG_TABLE).insert(rows);
 }
 
 function migratorConfig(source: SqlMigrationSource): Knex.MigratorConfig {
@@ -428,6 +487,16 @@ function translateKnexError(err: unknown): unknown {
   return new PleError("MIGRATION_FAILED", `Migration run failed: ${err.message}`, { cause: err });
 }
 
+/**
+ * Live run-log rows need a connection besides the runner's lock and the
+ * migration's transaction: a server pool of at least three.
+ */
+function liveRunLog(db: PleDatabase): boolean {
+  if (db.kind !== "server") return false;
+  const pool = (db.knex.client as Knex.Client).config.pool as { max?: number } | undefined;
+  return (pool?.max ?? 10) >= 3;
+}
+
 /** Runs one knex migrator operation under the runner lock, with drift check and run log. */
 async function runMigrator(
   db: PleDatabase,
@@ -449,17 +518,18 @@ async function runMigrator(
         );
       }
     }
-    const source = new SqlMigrationSource(files);
+    const log = new RunLog(db, liveRunLog(db));
+    const source = new SqlMigrationSource(files, log);
     try {
       await operation(db.knex.migrate, migratorConfig(source));
     } catch (err) {
       throw translateKnexError(err);
     } finally {
-      await writeRunLog(db, source.events);
+      await log.settle();
     }
     return {
       direction,
-      migrations: source.events
+      migrations: log.events
         .filter((e) => e.direction === direction && e.outcome === "success")
         .map((e) => e.migration),
     };
