@@ -1,7 +1,8 @@
 /**
  * The SQL side of the rules shared with @ple/core: every normaliser, the UID
  * formatter and parser, and the slot state machine pass core's vector files,
- * on a PostgreSQL server and on the embedded PGlite database alike.
+ * and the slot functions run, on a PostgreSQL server and on the embedded
+ * PGlite database alike.
  */
 import {
   formatSlotUid,
@@ -242,5 +243,54 @@ describe.each(KINDS)("SQL rules shared with @ple/core (%s)", (kind) => {
     expect(e.message).toContain("no more CO UIDs can be issued");
     const stillExhausted = await sqlError(db.knex.raw("SELECT marketing.gen_company_uid()"));
     expect(stillExhausted.code).toBe("PL007");
+    // Give later tests UIDs again (well above any counter issued so far).
+    await db.knex.raw("SELECT setval('marketing.company_uid_seq', ?::bigint)", [
+      String(day * 10_000_000 + 500_000),
+    ]);
+  });
+
+  it("the slot functions run the whole life cycle, with events and history", async () => {
+    const k = db.knex;
+    const { r: c } = await row<{ r: { company_uid: string } }>(
+      k,
+      "SELECT marketing.insert_company_with_slots('Life Cycle Co', 'life-cycle.example.com', NULL, NULL) AS r",
+    );
+    const ids: string[] = [];
+    for (const email of ["a@life-cycle.example.com", "b@life-cycle.example.com"]) {
+      const { r } = await row<{ r: { person_id: string } }>(
+        k,
+        "SELECT marketing.insert_person('P', ?) AS r",
+        [email],
+      );
+      ids.push(r.person_id);
+    }
+    const [a, b] = ids;
+    const ceo = `SL-${c.company_uid}-CEO`;
+    const linked = await row<{ r: boolean }>(k, "SELECT marketing.link_person_to_slot(?, ?) AS r", [
+      a,
+      ceo,
+    ]);
+    expect(linked.r).toBe(true);
+    const taken = await row<{ r: boolean }>(k, "SELECT marketing.link_person_to_slot(?, ?) AS r", [
+      b,
+      ceo,
+    ]);
+    expect(taken.r).toBe(false);
+    await k.raw("SELECT marketing.displace_slot_person(?, ?)", [ceo, b]);
+    await k.raw("SELECT marketing.vacate_slot(?)", [ceo]);
+    const events = await rows<{ event: string }>(
+      k,
+      "SELECT event FROM marketing.slot_event WHERE slot_uid = ? ORDER BY event_id",
+      [ceo],
+    );
+    expect(events.map((e) => e.event)).toEqual(["ASSIGNED", "DISPLACED", "ASSIGNED", "VACATED"]);
+    const versions = await row<{ n: number }>(
+      k,
+      "SELECT count(*)::int AS n FROM marketing.company_slot_history WHERE slot_uid = ?",
+      [ceo],
+    );
+    expect(versions.n).toBe(4);
+    const e = await sqlError(k.raw("SELECT marketing.confirm_slot(?)", [ceo]));
+    expect(e).toMatchObject({ code: "PL002", column: "status" });
   });
 });
