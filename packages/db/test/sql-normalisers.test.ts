@@ -265,6 +265,7 @@ describe.each(KINDS)("SQL rules shared with @ple/core (%s)", (kind) => {
       ids.push(r.person_id);
     }
     const [a, b] = ids;
+    if (a === undefined || b === undefined) throw new Error("two people expected");
     const ceo = `SL-${c.company_uid}-CEO`;
     const linked = await row<{ r: boolean }>(k, "SELECT marketing.link_person_to_slot(?, ?) AS r", [
       a,
