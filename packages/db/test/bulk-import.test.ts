@@ -301,6 +301,30 @@ describe("importCompanyBatch", () => {
     expect(loud?.company_name).toBe("Shouting");
   });
 
+  it("gives an existing company the slot it lacks, as insert_company_with_slots does", async () => {
+    const [made] = await withActor(bulk.db, ACTOR, (trx) =>
+      importCompanyBatch(trx, [{ company_name: "Slotless", website: "slotless.example" }]),
+    );
+    if (made?.status !== "created") throw new Error("not created");
+    await bulk.db
+      .knex("marketing.company_slot")
+      .where({ company_uid: made.company_uid, role: "CFO" })
+      .delete();
+    const [again] = await withActor(bulk.db, ACTOR, (trx) =>
+      importCompanyBatch(trx, [{ company_name: "Slotless", website: "slotless.example" }]),
+    );
+    expect(again).toEqual({
+      status: "exists",
+      company_uid: made.company_uid,
+      matched_by: "website",
+    });
+    const roles = await bulk.db
+      .knex("marketing.company_slot")
+      .where({ company_uid: made.company_uid })
+      .pluck("role");
+    expect(roles.sort()).toEqual(["CEO", "CFO", "HR"]);
+  });
+
   it("never creates a company twice when two imports of overlapping files run at once", async () => {
     const make = (from: number, to: number): BulkCompanyRow[] =>
       Array.from({ length: to - from }, (_, k) => ({

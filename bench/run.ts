@@ -1,0 +1,665 @@
+/**
+ * `pnpm bench`: the import, API and search benchmarks in one run on one PostgreSQL server,
+ * each in scratch databases it creates and drops. Prints rows/s, latencies and the ratios
+ * the targets are stated in; never part of `pnpm test`, and no wall-clock time gates anything.
+ *
+ * Sizes (flags win over the environment):
+ *   --n=200000          BENCH_N          rows of the import file (the RSS run also imports 4N)
+ *   --naive-n=20000     BENCH_NAIVE_N    rows the naive per-row path gets (rows/s extrapolates)
+ *   --search-n=500000   BENCH_SEARCH_N   companies (and as many people) for search and API
+ *   --api-seconds=10    BENCH_API_SECONDS  how long each of the two API runs lasts
+ *   --only=import,api,search             run only these parts
+ *   BENCH_DATABASE_URL (else PLE_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
+ */
+import { spawn } from "node:child_process";
+import { createReadStream, mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import type { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
+import { createPleClient } from "@ple/api/client";
+import { normaliseEin } from "@ple/core";
+import {
+  getCompany,
+  getPerson,
+  migrateLatest,
+  openDatabase,
+  type PleDatabase,
+  searchCompanies,
+} from "@ple/db";
+import { parse } from "csv-parse";
+import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { company, newCompanies, writeExport } from "./generate.js";
+
+// ---------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------
+
+function setting(flag: string, env: string, fallback: string): string {
+  const arg = process.argv.find((a) => a.startsWith(`--${flag}=`));
+  return arg?.slice(flag.length + 3) ?? process.env[env] ?? fallback;
+}
+
+function count(flag: string, env: string, fallback: number): number {
+  const raw = setting(flag, env, String(fallback));
+  const value = Number(raw.replace(/_/g, ""));
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`--${flag} / ${env} must be a whole number ≥ 1, got "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const N = count("n", "BENCH_N", 200_000);
+const NAIVE_N = Math.min(N, count("naive-n", "BENCH_NAIVE_N", 20_000));
+const SEARCH_N = count("search-n", "BENCH_SEARCH_N", 500_000);
+const API_SECONDS = count("api-seconds", "BENCH_API_SECONDS", 10);
+const ONLY = new Set(setting("only", "BENCH_ONLY", "import,api,search").split(","));
+const ADMIN_URL = setting(
+  "database-url",
+  "BENCH_DATABASE_URL",
+  process.env.PLE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+);
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const WORK = mkdtempSync(join(tmpdir(), "ple-bench-"));
+const UID_DAY = "20260101";
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+const scratch = new Set<string>();
+
+function urlFor(database: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, migrated scratch database; dropped at the end of the run. */
+async function scratchDatabase(name: string): Promise<string> {
+  const database = `ple_bench_${process.pid}_${name}`;
+  await admin(async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await c.query(`CREATE DATABASE "${database}"`);
+  });
+  scratch.add(database);
+  const db = await openDatabase({ url: urlFor(database), poolMax: 2 });
+  try {
+    await migrateLatest(db);
+  } finally {
+    await db.close();
+  }
+  return urlFor(database);
+}
+
+async function dropScratch(url: string): Promise<void> {
+  const database = new URL(url).pathname.slice(1);
+  await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
+  scratch.delete(database);
+}
+
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : "n/a";
+const ms = (n: number) => `${fmt(n, 2)} ms`;
+const verdict = (hit: boolean) => (hit ? "hit" : "MISS");
+
+function log(line: string) {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+const report: string[] = [];
+function out(line = "") {
+  report.push(line);
+  console.log(line);
+}
+
+/** COPY text format: tab-separated, \N for null, backslash escapes. */
+function copyField(value: string | number | boolean | null): string {
+  if (value === null) return "\\N";
+  return String(value)
+    .replace(/\\/g, "\\\\")
+    .replace(/\t/g, "\\t")
+    .replace(/\n/g, "\\n")
+    .replace(/\r/g, "\\r");
+}
+
+/** Streams rows into COPY … FROM STDIN, a 64 KiB chunk at a time. */
+async function copyRows(
+  client: pg.Client,
+  sql: string,
+  rows: Iterable<Array<string | number | boolean | null>>,
+): Promise<void> {
+  const stream = client.query(copyFrom(sql));
+  async function* chunks() {
+    let chunk = "";
+    for (const row of rows) {
+      chunk += `${row.map(copyField).join("\t")}\n`;
+      if (chunk.length > 1 << 16) {
+        yield chunk;
+        chunk = "";
+      }
+    }
+    if (chunk) yield chunk;
+  }
+  await pipeline(chunks, stream as unknown as Writable);
+}
+
+const uidOf = (k: number) => `CO-${UID_DAY}-${String(k + 1).padStart(6, "0")}`;
+const einValid = (ein: string) => {
+  const r = normaliseEin(ein);
+  return r.ok ? r.value.valid : null;
+};
+
+function* companyCopyRows(ks: Iterable<number>) {
+  const now = new Date().toISOString();
+  let counter = 0;
+  for (const k of ks) {
+    const c = company(k);
+    const ein = k % 10 < 7 ? c.ein : null;
+    yield [
+      uidOf(counter++),
+      c.name,
+      c.domain,
+      c.apolloId,
+      ein,
+      ein === null ? null : einValid(ein),
+      now,
+      now,
+    ];
+  }
+}
+
+function* slotCopyRows(companies: number) {
+  const now = new Date().toISOString();
+  for (let i = 0; i < companies; i++) {
+    const uid = uidOf(i);
+    for (const role of ["CEO", "CFO", "HR"])
+      yield [`SL-${uid}-${role}`, uid, role, "open", null, now, now];
+  }
+}
+
+/** Runs a bench script in a child node process; resolves to the JSON line it prints. */
+interface ImportChildResult {
+  rows: number;
+  created: number;
+  existing: number;
+  rejected: number;
+  ms: number;
+  cpu_ms: number;
+  baseline_rss_mb: number;
+  max_rss_mb: number;
+}
+
+function runChild(script: string, args: string[]): Promise<ImportChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(HERE, script), ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code !== 0) reject(new Error(`${script} exited with ${code}`));
+      else resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}"));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Import: raw COPY, bulk import (N and 4N), naive per-row
+// ---------------------------------------------------------------------------
+
+interface ImportFigures {
+  copyRowsPerSec: number;
+  importRowsPerSec: number;
+  import4RowsPerSec: number;
+  naiveRowsPerSec: number;
+  rssN: number;
+  rss4N: number;
+}
+
+async function rawCopy(): Promise<number> {
+  const url = await scratchDatabase("copy");
+  let companies = 0;
+  for (const _ of newCompanies(N)) companies++;
+  try {
+    return await withClient(url, async (client) => {
+      await client.query(`
+        CREATE SCHEMA bare;
+        CREATE TABLE bare.company (LIKE marketing.company INCLUDING DEFAULTS INCLUDING INDEXES);
+        CREATE TABLE bare.company_slot (LIKE marketing.company_slot INCLUDING DEFAULTS INCLUDING INDEXES);`);
+      const started = performance.now();
+      await copyRows(
+        client,
+        "COPY bare.company (company_uid, company_name, website, apollo_company_id, ein_raw, ein_valid, created_at, updated_at) FROM STDIN",
+        companyCopyRows(newCompanies(N)),
+      );
+      await copyRows(
+        client,
+        "COPY bare.company_slot (slot_uid, company_uid, role, status, person_id, created_at, updated_at) FROM STDIN",
+        slotCopyRows(companies),
+      );
+      const elapsed = performance.now() - started;
+      log(`raw COPY: ${fmt(companies)} companies + ${fmt(companies * 3)} slots in ${ms(elapsed)}`);
+      return (N / elapsed) * 1000;
+    });
+  } finally {
+    await dropScratch(url);
+  }
+}
+
+async function bulkImport(file: string, rows: number, label: string) {
+  const url = await scratchDatabase(label);
+  try {
+    log(`bulk import of ${fmt(rows)} rows (${label}) …`);
+    const result = await runChild("import-child.js", [file, url]);
+    const check = await withClient(url, async (c) => {
+      const r = await c.query(`SELECT (SELECT count(*) FROM marketing.company)::int AS companies,
+        (SELECT count(*) FROM marketing.company_slot)::int AS slots,
+        (SELECT count(*) FROM marketing.audit_log)::int AS audit,
+        (SELECT count(*) FROM marketing.import_reject)::int AS rejects`);
+      return r.rows[0] as { companies: number; slots: number; audit: number; rejects: number };
+    });
+    log(
+      `  ${fmt(result.rows)} rows: ${fmt(result.created)} created, ${fmt(result.existing)} existing, ` +
+        `${fmt(result.rejected)} rejected in ${ms(result.ms)}; peak RSS ${fmt(result.max_rss_mb, 1)} MB ` +
+        `(after start-up ${fmt(result.baseline_rss_mb, 1)} MB); DB: ${fmt(check.companies)} companies, ` +
+        `${fmt(check.slots)} slots, ${fmt(check.audit)} audit rows, ${fmt(check.rejects)} rejects`,
+    );
+    if (check.companies !== result.created || check.slots !== 3 * check.companies) {
+      throw new Error(`${label}: the database does not hold what the import reported`);
+    }
+    return { ...result, rowsPerSec: (rows / result.ms) * 1000, check };
+  } finally {
+    await dropScratch(url);
+  }
+}
+
+async function naive(file: string): Promise<number> {
+  const url = await scratchDatabase("naive");
+  try {
+    return await withClient(url, async (client) => {
+      const parser = createReadStream(file).pipe(parse({ bom: true, columns: true, to: NAIVE_N }));
+      let created = 0;
+      let failed = 0;
+      const started = performance.now();
+      for await (const r of parser as AsyncIterable<Record<string, string>>) {
+        const blank = (v: string | undefined) => (v === undefined || v.trim() === "" ? null : v);
+        try {
+          await client.query("SELECT marketing.insert_company_with_slots($1, $2, $3, $4)", [
+            r.Company ?? "",
+            r.Website ?? "",
+            blank(r["Apollo Account Id"]),
+            blank(r.EIN),
+          ]);
+          created++;
+        } catch {
+          failed++;
+        }
+      }
+      const elapsed = performance.now() - started;
+      log(`naive: ${fmt(created + failed)} rows (${fmt(failed)} refused) in ${ms(elapsed)}`);
+      return ((created + failed) / elapsed) * 1000;
+    });
+  } finally {
+    await dropScratch(url);
+  }
+}
+
+async function importBench(): Promise<ImportFigures> {
+  const fileN = join(WORK, `accounts-${N}.csv`);
+  const file4N = join(WORK, `accounts-${4 * N}.csv`);
+  log(`generating ${fmt(N)} and ${fmt(4 * N)} rows …`);
+  await writeExport(fileN, N);
+  await writeExport(file4N, 4 * N);
+  const copyRowsPerSec = await rawCopy();
+  const atN = await bulkImport(fileN, N, "import_n");
+  const at4N = await bulkImport(file4N, 4 * N, "import_4n");
+  const naiveRowsPerSec = await naive(fileN);
+  return {
+    copyRowsPerSec,
+    importRowsPerSec: atN.rowsPerSec,
+    import4RowsPerSec: at4N.rowsPerSec,
+    naiveRowsPerSec,
+    rssN: atN.max_rss_mb,
+    rss4N: at4N.max_rss_mb,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Search and API (one database of SEARCH_N companies and people)
+// ---------------------------------------------------------------------------
+
+/** Fills marketing.* straight through COPY, triggers off: the search data, not the import, is measured here. */
+async function fillSearchDatabase(url: string): Promise<void> {
+  log(
+    `filling ${fmt(SEARCH_N)} companies, ${fmt(3 * SEARCH_N)} slots and ${fmt(SEARCH_N)} people …`,
+  );
+  await withClient(url, async (client) => {
+    await client.query("SET session_replication_role = replica");
+    const ks = function* () {
+      for (let k = 0; k < SEARCH_N; k++) yield k;
+    };
+    await copyRows(
+      client,
+      "COPY marketing.company (company_uid, company_name, website, apollo_company_id, ein_raw, ein_valid, created_at, updated_at) FROM STDIN",
+      companyCopyRows(ks()),
+    );
+    await copyRows(
+      client,
+      "COPY marketing.company_slot (slot_uid, company_uid, role, status, person_id, created_at, updated_at) FROM STDIN",
+      slotCopyRows(SEARCH_N),
+    );
+    const people = function* () {
+      const now = new Date().toISOString();
+      for (let k = 0; k < SEARCH_N; k++) {
+        const c = company(k);
+        yield [
+          `PE-${UID_DAY}-${String(k + 1).padStart(6, "0")}`,
+          `${c.name.split(" ")[0]} Person ${k}`,
+          personEmail(k),
+          uidOf(k),
+          "apollo",
+          now,
+          now,
+        ];
+      }
+    };
+    await copyRows(
+      client,
+      "COPY marketing.people (person_id, name, email, company_uid, source, created_at, updated_at) FROM STDIN",
+      people(),
+    );
+    await client.query("SET session_replication_role = origin");
+    await client.query(
+      "VACUUM ANALYZE marketing.company, marketing.company_slot, marketing.people",
+    );
+  });
+}
+
+const personEmail = (k: number) => `person${k}@${company(k).domain}`;
+
+async function timed(count: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await fn(i);
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+interface SearchFigures {
+  name: number[];
+  website: number[];
+  apollo: number[];
+  email: number[];
+}
+
+async function searchBench(url: string): Promise<SearchFigures> {
+  const db: PleDatabase = await openDatabase({ url, poolMax: 2 });
+  try {
+    const pickK = (i: number) =>
+      Math.floor((((i * 2654435761) % 4294967296) / 4294967296) * SEARCH_N);
+    const Q = 400;
+    // Warm-up: the first queries load the indexes' pages.
+    await timed(50, (i) =>
+      searchCompanies(db.knex, {
+        query: company(pickK(i + Q)).name.split(" ")[0] ?? "",
+        limit: 20,
+      }),
+    );
+    const name = await timed(Q, (i) => {
+      const words = company(pickK(i)).name.split(" ");
+      // Half the queries a full name, half one of its words.
+      const query = i % 2 === 0 ? words.slice(0, 2).join(" ") : (words[1] ?? words[0] ?? "");
+      return searchCompanies(db.knex, { query, limit: 20 });
+    });
+    const website = await timed(Q, (i) =>
+      getCompany(db.knex, { website: company(pickK(i)).domain }),
+    );
+    const apollo = await timed(Q, (i) =>
+      getCompany(db.knex, { apollo_company_id: company(pickK(i)).apolloId }),
+    );
+    const email = await timed(Q, (i) => getPerson(db.knex, { email: personEmail(pickK(i)) }));
+    return { name, website, apollo, email };
+  } finally {
+    await db.close();
+  }
+}
+
+interface LoadFigures {
+  requests: number;
+  perSec: number;
+  p50: number;
+  p99: number;
+}
+
+const CLIENTS = 32;
+
+async function load(
+  seconds: number,
+  call: (worker: number, i: number) => Promise<unknown>,
+): Promise<LoadFigures> {
+  const times: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, worker) => {
+      for (let i = 0; performance.now() < until; i++) {
+        const t = performance.now();
+        await call(worker, i);
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  times.sort((a, b) => a - b);
+  return {
+    requests: times.length,
+    perSec: (times.length / elapsed) * 1000,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+  };
+}
+
+async function apiBench(url: string): Promise<{ api: LoadFigures; raw: LoadFigures }> {
+  const uid = (worker: number, i: number) => uidOf((worker * 7919 + i * 104729) % SEARCH_N);
+  // Raw pg: 32 connections, SELECT by primary key.
+  const clients = await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      return c;
+    }),
+  );
+  let raw: LoadFigures;
+  try {
+    await load(
+      2,
+      (w, i) =>
+        clients[w]?.query("SELECT * FROM marketing.company WHERE company_uid = $1", [uid(w, i)]) ??
+        Promise.resolve(),
+    );
+    raw = await load(
+      API_SECONDS,
+      (w, i) =>
+        clients[w]?.query("SELECT * FROM marketing.company WHERE company_uid = $1", [uid(w, i)]) ??
+        Promise.resolve(),
+    );
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
+  // The API in its own process, 32 typed clients over HTTP.
+  const child = spawn(process.execPath, [join(HERE, "api-server.js"), url, "16"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    const { url: base, key } = await new Promise<{ url: string; key: string }>(
+      (resolve, reject) => {
+        let buf = "";
+        child.stdout.on("data", (d: Buffer) => {
+          buf += d.toString();
+          const line = buf.split("\n")[0];
+          if (buf.includes("\n") && line) resolve(JSON.parse(line));
+        });
+        child.on("exit", (code) => reject(new Error(`api-server exited with ${code}`)));
+      },
+    );
+    const ples = Array.from({ length: CLIENTS }, () => createPleClient({ url: base, apiKey: key }));
+    const get = (w: number, i: number) =>
+      ples[w]?.companies.get.query({ company_uid: uid(w, i) }) ?? Promise.resolve();
+    await load(2, get);
+    const api = await load(API_SECONDS, get);
+    return { api, raw };
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------
+
+async function main() {
+  const version = await admin(async (c) =>
+    String((await c.query("SHOW server_version")).rows[0]?.server_version),
+  );
+  out(`# PLE benchmark — ${new Date().toISOString()}`);
+  out();
+  out(
+    `machine: ${availableParallelism()} cores, ${fmt(totalmem() / 2 ** 30, 1)} GiB RAM, Node ${process.versions.node}, PostgreSQL ${version}`,
+  );
+  out(
+    `sizes: N=${fmt(N)} (and 4N=${fmt(4 * N)}), naive sample ${fmt(NAIVE_N)} rows, search ${fmt(SEARCH_N)} companies, API ${API_SECONDS} s per side`,
+  );
+  out();
+
+  if (ONLY.has("import")) {
+    const f = await importBench();
+    out("## Import (rows of the file per second)");
+    out();
+    out("| path | rows/s |");
+    out("| --- | ---: |");
+    out(`| raw COPY into bare tables (limit) | ${fmt(f.copyRowsPerSec)} |`);
+    out(`| bulk import, N=${fmt(N)} | ${fmt(f.importRowsPerSec)} |`);
+    out(`| bulk import, 4N=${fmt(4 * N)} | ${fmt(f.import4RowsPerSec)} |`);
+    out(
+      `| naive insert_company_with_slots per row (${fmt(NAIVE_N)} rows) | ${fmt(f.naiveRowsPerSec)} |`,
+    );
+    out();
+    const vsCopy = f.importRowsPerSec / f.copyRowsPerSec;
+    const vsNaive = f.importRowsPerSec / f.naiveRowsPerSec;
+    const rss = f.rss4N / f.rssN;
+    out("| ratio | value | target | |");
+    out("| --- | ---: | ---: | --- |");
+    out(`| import / COPY | ${fmt(vsCopy * 100, 1)} % | ≥ 50 % | ${verdict(vsCopy >= 0.5)} |`);
+    out(`| import / naive | ${fmt(vsNaive, 1)}× | ≥ 5× | ${verdict(vsNaive >= 5)} |`);
+    out(
+      `| peak RSS at N / 4N | ${fmt(f.rssN, 1)} / ${fmt(f.rss4N, 1)} MB | < 300 MB | ${verdict(Math.max(f.rssN, f.rss4N) < 300)} |`,
+    );
+    out(`| RSS(4N) / RSS(N) | ${fmt(rss, 2)} | < 1.3 | ${verdict(rss < 1.3)} |`);
+    out();
+  }
+
+  if (ONLY.has("api") || ONLY.has("search")) {
+    const url = await scratchDatabase("search");
+    try {
+      await fillSearchDatabase(url);
+      if (ONLY.has("search")) {
+        log("search …");
+        const s = await searchBench(url);
+        out(`## Search at ${fmt(SEARCH_N)} companies (one client, 400 queries each)`);
+        out();
+        out("| query | p50 | p99 |");
+        out("| --- | ---: | ---: |");
+        out(
+          `| name search (pg_trgm) | ${ms(percentile(s.name, 50))} | ${ms(percentile(s.name, 99))} |`,
+        );
+        out(
+          `| company by website | ${ms(percentile(s.website, 50))} | ${ms(percentile(s.website, 99))} |`,
+        );
+        out(
+          `| company by Apollo id | ${ms(percentile(s.apollo, 50))} | ${ms(percentile(s.apollo, 99))} |`,
+        );
+        out(
+          `| person by email | ${ms(percentile(s.email, 50))} | ${ms(percentile(s.email, 99))} |`,
+        );
+        out();
+        out(`name search p99 < 20 ms: ${verdict(percentile(s.name, 99) < 20)}`);
+        out();
+      }
+      if (ONLY.has("api")) {
+        log("API …");
+        const { api, raw } = await apiBench(url);
+        out(`## API: ${CLIENTS} concurrent clients, ${API_SECONDS} s each`);
+        out();
+        out("| path | requests/s | p50 | p99 |");
+        out("| --- | ---: | ---: | ---: |");
+        out(
+          `| companies.get over HTTP (tRPC client) | ${fmt(api.perSec)} | ${ms(api.p50)} | ${ms(api.p99)} |`,
+        );
+        out(
+          `| raw pg SELECT by primary key | ${fmt(raw.perSec)} | ${ms(raw.p50)} | ${ms(raw.p99)} |`,
+        );
+        out();
+        const ratio = api.perSec / raw.perSec;
+        out(`API / raw pg: ${fmt(ratio * 100, 1)} % (target ≥ 40 %): ${verdict(ratio >= 0.4)}`);
+        out();
+      }
+    } finally {
+      await dropScratch(url);
+    }
+  }
+}
+
+async function cleanUp() {
+  for (const database of [...scratch]) {
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)).catch(
+      () => {},
+    );
+  }
+  rmSync(WORK, { recursive: true, force: true });
+}
+
+process.once("SIGINT", () => {
+  void cleanUp().then(() => process.exit(130));
+});
+
+try {
+  await main();
+} finally {
+  await cleanUp();
+}
