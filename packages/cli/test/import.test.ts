@@ -150,4 +150,28 @@ describe("import people", () => {
     });
     expect(await databaseChecksums(t.db.knex)).toEqual(before);
   });
+
+  it("rejects only the row that fails in the database; the rest of its batch is imported", async () => {
+    const file = writeTemp(
+      tempDir(),
+      "batch.csv",
+      [
+        "name,email,company_uid,title",
+        "One,one@batch.example,,",
+        "Two,two@batch.example,CO-19990101-000001,CEO",
+        "Three,three@batch.example,,",
+        "",
+      ].join("\n"),
+    );
+    const result = await runImport("people", stores(), { file });
+    expect(result).toMatchObject({ created: 2, rejected: 1 });
+    expect(result.rejects[0]).toMatchObject({
+      row_number: 2,
+      error_code: "COMPANY_NOT_FOUND",
+      field: "company_uid",
+    });
+    expect((await personGet(t.db, { key: "three@batch.example" })).name).toBe("Three");
+    const stored = await listImportRejects(t.db.knex, { source_file: file });
+    expect(stored.map((r) => r.row_number)).toEqual([2]);
+  });
 });

@@ -33,6 +33,8 @@ const rejectKey = (rowNumber: number, rawRow: string) => `${rowNumber}\u0000${ra
 export function databaseImportStores(db: PleDatabase, actor: string): ImportStoreFactory {
   // Rejects already kept for a file (from an earlier or killed run), so a re-run adds none.
   const knownRejects = new Map<string, Set<string>>();
+  // Rejects recorded by the batch in progress, known only once it commits.
+  let recorded: Array<{ file: string; key: string }> = [];
   const rejectsOf = async (q: Queryable, file: string): Promise<Set<string>> => {
     let known = knownRejects.get(file);
     if (known) return known;
@@ -103,9 +105,9 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
     async recordReject(file: string, reject: RejectToRecord) {
       const known = await rejectsOf(q, file);
       const key = rejectKey(reject.row_number, reject.raw_row);
-      if (known.has(key)) return;
+      if (known.has(key) || recorded.some((r) => r.file === file && r.key === key)) return;
       await recordImportRejects(q, [{ source_file: file, ...reject }]);
-      known.add(key);
+      recorded.push({ file, key });
     },
     savepoint(fn) {
       if (!("isTransaction" in q) || q.isTransaction !== true) return fn(storeOn(q));
@@ -120,7 +122,11 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
         await fn(storeOn(db.knex));
         return;
       }
+      recorded = [];
       await asActor(db, actor, (trx) => fn(storeOn(trx)));
+      // Committed: these rejects are now known (a rolled-back batch's are not).
+      for (const { file, key } of recorded) knownRejects.get(file)?.add(key);
+      recorded = [];
     },
   };
 }

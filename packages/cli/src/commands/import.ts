@@ -263,7 +263,18 @@ export async function runImport(
     link: "linked" | "already_linked" | SlotConflict | null;
   }
 
-  const handleRow = async (store: ImportStore, row: CsvRow): Promise<RowOutcome> => {
+  type ParsedRow = { company: CompanyCreateInput } | { person: PersonRow };
+  const parseRow = (row: CsvRow): ParsedRow => {
+    if (companyCols) return { company: parseCompanyRow(row, companyCols) };
+    if (personCols) return { person: parsePersonRow(row, personCols) };
+    throw new PleError("INTERNAL", `no column mapping for ${kind}`);
+  };
+
+  const handleRow = async (
+    store: ImportStore,
+    row: CsvRow,
+    parsed: ParsedRow,
+  ): Promise<RowOutcome> => {
     const out: RowOutcome = {
       created: 0,
       existing: 0,
@@ -272,8 +283,8 @@ export async function runImport(
       unmappedTitle: null,
       link: null,
     };
-    if (companyCols) {
-      const company = parseCompanyRow(row, companyCols);
+    if ("company" in parsed) {
+      const company = parsed.company;
       if (dryRun) {
         const keys = [`w:${company.website}`];
         if (company.apollo_company_id) keys.push(`a:${company.apollo_company_id}`);
@@ -290,8 +301,7 @@ export async function runImport(
       else out.existing++;
       return out;
     }
-    if (!personCols) return out;
-    const person = parsePersonRow(row, personCols);
+    const person = parsed.person;
     // The company: named by uid, found by Apollo id / website, or created from name + website.
     let companyUid: CompanyUid | null = null;
     let companyWillExist = false;
@@ -365,22 +375,49 @@ export async function runImport(
 
   const runBatch = async (batch: CsvRow[]) => {
     if (batch.length === 0) return;
+    const planned: Array<{ row: CsvRow; parsed: ParsedRow }> = [];
+    const invalid: RejectedRow[] = [];
+    for (const row of batch) {
+      try {
+        planned.push({ row, parsed: parseRow(row) });
+      } catch (err) {
+        invalid.push(rejectFrom(row, err));
+      }
+    }
     let outcomes: RowOutcome[] = [];
     let batchRejects: RejectedRow[] = [];
-    await stores.batch(dryRun, async (store) => {
-      // A retried transaction starts its bookkeeping afresh.
-      outcomes = [];
-      batchRejects = [];
-      for (const row of batch) {
-        try {
-          outcomes.push(await store.savepoint((sp) => handleRow(sp, row)));
-        } catch (err) {
-          const reject = rejectFrom(row, err);
-          batchRejects.push(reject);
-          if (!dryRun) await store.recordReject(file, reject);
+    const attempt = (withSavepoints: boolean) =>
+      stores.batch(dryRun, async (store) => {
+        // A retried transaction starts its bookkeeping afresh.
+        outcomes = [];
+        batchRejects = [...invalid];
+        for (const { row, parsed } of planned) {
+          if (!withSavepoints) {
+            outcomes.push(await handleRow(store, row, parsed));
+            continue;
+          }
+          try {
+            outcomes.push(await store.savepoint((sp) => handleRow(sp, row, parsed)));
+          } catch (err) {
+            batchRejects.push(rejectFrom(row, err));
+          }
         }
+        batchRejects.sort((a, b) => a.row_number - b.row_number);
+        if (!dryRun) for (const reject of batchRejects) await store.recordReject(file, reject);
+      });
+    if (dryRun) {
+      await attempt(true);
+    } else {
+      // The rows passed validation already, so a batch nearly always goes through without a
+      // savepoint per row; when one fails in the database, the whole batch is rolled back and
+      // redone with a savepoint per row, so that only the bad row is rejected.
+      try {
+        await attempt(false);
+      } catch (err) {
+        if (!isPleError(err)) throw err;
+        await attempt(true);
       }
-    });
+    }
     for (const out of outcomes) apply(out);
     summary.rejected += batchRejects.length;
     summary.rejects.push(...batchRejects);
