@@ -1,8 +1,11 @@
 /** `ple backup`, `ple restore`, `ple retention purge`, `ple pii erase`: the operations that keep data safe. */
 import { resolve } from "node:path";
+import { PleError } from "@ple/core";
 import {
   type BackupResult,
   erasePerson,
+  migrateUp,
+  migrationStatus,
   type PiiErasureResult,
   type PleDatabase,
   purgeRetention,
@@ -11,6 +14,7 @@ import {
   type RetentionPurgeResult,
   restoreBackup,
   vacuumErasedRows,
+  verifyArchive,
   writeBackup,
 } from "@ple/db";
 import { type CommandSpec, flag, positional } from "../command.js";
@@ -22,11 +26,37 @@ export function backup(db: PleDatabase, options: { file: string }): Promise<Back
   return writeBackup(db.knex, resolve(options.file));
 }
 
-export function restore(
+export interface RestoreReport extends RestoreResult {
+  /** Migrations applied first, when the database was new (no schema yet). */
+  migrated: string[];
+}
+
+/**
+ * Restores an archive. A brand-new database (no migration applied) is first migrated to the
+ * archive's schema version, so a restore works on a fresh machine in one step.
+ */
+export async function restore(
   db: PleDatabase,
   options: { file: string; force?: boolean },
-): Promise<RestoreResult> {
-  return restoreBackup(db.knex, resolve(options.file), { force: options.force ?? false });
+): Promise<RestoreReport> {
+  const file = resolve(options.file);
+  const migrated: string[] = [];
+  const status = await migrationStatus(db);
+  if (status.applied.length === 0) {
+    const { header } = await verifyArchive(file);
+    for (const name of header.migrations) {
+      const run = await migrateUp(db);
+      if (run.migrations.join() !== name) {
+        throw new PleError(
+          "MIGRATION_DRIFT",
+          `the archive's schema version ${header.schema_version ?? "(none)"} is not reachable with these migration files (expected ${name}, ran ${run.migrations.join(", ") || "nothing"})`,
+        );
+      }
+      migrated.push(name);
+    }
+  }
+  const result = await restoreBackup(db.knex, file, { force: options.force ?? false });
+  return { ...result, migrated };
 }
 
 export function retentionPurge(
@@ -87,8 +117,8 @@ export const opsCommands: CommandSpec[] = [
     path: ["restore"],
     summary: "load an archive written by `ple backup`, verifying row counts and checksums",
     description: [
-      "The database must be at the archive's schema version (run `ple db migrate` first on a",
-      "new one). A database that already holds data is refused unless --force is given, which",
+      "The database must be at the archive's schema version; a brand-new one is migrated to it",
+      "first. A database that already holds data is refused unless --force is given, which",
       "replaces its data. Everything happens in one transaction: a restore that fails its",
       "verification leaves the database as it was.",
     ].join("\n"),
@@ -104,7 +134,7 @@ export const opsCommands: CommandSpec[] = [
       });
       return {
         data: result,
-        human: `${tableSummary(result.tables)}\n\nRestored ${formatCount(result.total_rows)} rows from ${result.file}; row counts and checksums verified.`,
+        human: `${result.migrated.length > 0 ? `Migrated the new database to ${result.schema_version ?? "(none)"} first.\n\n` : ""}${tableSummary(result.tables)}\n\nRestored ${formatCount(result.total_rows)} rows from ${result.file}; row counts and checksums verified.`,
       };
     },
   },
