@@ -20,6 +20,8 @@ const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "show this help" },
 };
 
+const GLOBAL_FLAGS = new Set(["--json", "--help", "-h"]);
+
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   openDatabase?: () => Promise<PleDatabase>;
@@ -31,8 +33,10 @@ function findCommand(
   commands: readonly CommandSpec[],
   argv: readonly string[],
 ): { spec: CommandSpec; rest: string[] } | { group: string[] } {
+  // The command is the leading words; global flags (--json, --help) may come before them.
   const words: string[] = [];
   for (const arg of argv) {
+    if (GLOBAL_FLAGS.has(arg)) continue;
     if (arg.startsWith("-")) break;
     words.push(arg);
   }
@@ -43,10 +47,14 @@ function findCommand(
     }
   }
   if (best) {
-    const skip = best.path.length;
-    const rest = [...argv];
-    // Remove the command words (they are the first `skip` non-option words, which lead argv).
-    rest.splice(0, skip);
+    let skip = best.path.length;
+    const rest = argv.filter((arg) => {
+      if (skip > 0 && !GLOBAL_FLAGS.has(arg)) {
+        skip--;
+        return false;
+      }
+      return true;
+    });
     return { spec: best, rest };
   }
   // The longest known group prefix, for a helpful listing.
@@ -123,7 +131,7 @@ export async function runCli(
   const wantsHelp = argv.includes("--help") || argv.includes("-h");
   const found = findCommand(commands, argv);
   if ("group" in found) {
-    const unknown = argv.find((a, i) => i >= found.group.length && !a.startsWith("-"));
+    const unknown = argv.filter((a) => !a.startsWith("-"))[found.group.length];
     if (argv.length === 0 || (wantsHelp && unknown === undefined)) {
       writeLine(wantsHelp ? io.stdout : io.stderr, groupHelp(commands, found.group));
       return wantsHelp ? EXIT.ok : EXIT.usage;

@@ -52,10 +52,13 @@ describe("runCli", () => {
     });
   });
 
-  it("prints --json data", async () => {
+  it("prints --json data, with --json before or after the command", async () => {
     const r = await run("thing", "get", "7", "--json");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual({ id: "7" });
+    const before = await run("--json", "thing", "get", "8");
+    expect(JSON.parse(before.out)).toEqual({ id: "8" });
+    expect((await run("-h", "thing", "get")).out).toContain("Usage: ple thing get ID");
   });
 
   it("maps outcomes to exit codes: 1 error, 2 usage, 3 rejected rows", async () => {
