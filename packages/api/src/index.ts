@@ -2,7 +2,9 @@
 export { type ApiActor, type Context, createContext, createContextInner } from "./context.js";
 export { type ApiEnv, ApiEnvError, readApiEnv } from "./env.js";
 export { describeError, type PleErrorData, trpcCodeFor } from "./errors.js";
-export { createLogger, type Logger } from "./logger.js";
+export { checkHealth, type Health } from "./health.js";
+export { MAX_BATCH_SIZE } from "./limits.js";
+export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "./logger.js";
 export { type AppRouter, appRouter, createCaller } from "./root.js";
 export { type CreateServerOptions, createServer, type PleServer } from "./server.js";
 export { createCallerFactory } from "./trpc.js";
