@@ -38,7 +38,7 @@ export function renderProgressLine(
   state: ProgressUpdate,
   totalBytes: number,
   elapsedMs: number,
-  width = 24,
+  width = 20,
 ): string {
   const fraction = totalBytes > 0 ? Math.min(1, state.bytes / totalBytes) : 0;
   const filled = Math.round(fraction * width);

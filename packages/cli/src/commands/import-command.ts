@@ -113,7 +113,7 @@ function importSpec(kind: ImportKind): CommandSpec {
         () => 0,
       );
       const progress = createProgress(ctx.io.stderr, {
-        label: `import ${kind}`,
+        label: kind,
         totalBytes: size,
       });
       const rejectsFile = stringOption(args, "rejects");

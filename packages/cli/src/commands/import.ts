@@ -373,6 +373,8 @@ export async function runImport(
     else if (out.link !== null) conflicts.push(out.link);
   };
 
+  // Rows fully handled (committed or rejected), for progress.
+  let done = 0;
   const runBatch = async (batch: CsvRow[]) => {
     if (batch.length === 0) return;
     const planned: Array<{ row: CsvRow; parsed: ParsedRow }> = [];
@@ -391,7 +393,8 @@ export async function runImport(
         // A retried transaction starts its bookkeeping afresh.
         outcomes = [];
         batchRejects = [...invalid];
-        for (const { row, parsed } of planned) {
+        for (const [index, { row, parsed }] of planned.entries()) {
+          options.onProgress?.({ rows: done + invalid.length + index, bytes: row.bytes });
           if (!withSavepoints) {
             outcomes.push(await handleRow(store, row, parsed));
             continue;
@@ -421,6 +424,7 @@ export async function runImport(
     for (const out of outcomes) apply(out);
     summary.rejected += batchRejects.length;
     summary.rejects.push(...batchRejects);
+    done += batch.length;
   };
 
   let batch: CsvRow[] = [];
@@ -431,7 +435,6 @@ export async function runImport(
       await runBatch(batch);
       batch = [];
     }
-    options.onProgress?.({ rows: summary.rows, bytes: row.bytes });
   }
   await runBatch(batch);
   options.onProgress?.({ rows: summary.rows, bytes: info.size });
