@@ -1,2 +1,38 @@
-/** @ple/cli — the `ple` ops command as plain functions. */
-export {};
+/** @ple/cli — the `ple` ops command as plain functions (the binary is dist/bin.js). */
+export { commandHelp, EXIT, groupHelp, type RunOptions, runCli } from "./cli.js";
+export type { CommandContext, CommandOutput, CommandSpec, Io } from "./command.js";
+export { apikeyCreate, apikeyList, apikeyRevoke } from "./commands/apikey.js";
+export {
+  type DbStatusReport,
+  dbLint,
+  dbMigrate,
+  dbRollback,
+  dbStatus,
+  dbUnlock,
+  dbVerify,
+} from "./commands/db.js";
+export { type DoctorReport, doctor } from "./commands/doctor.js";
+export {
+  defaultRejectsFile,
+  type ImportKind,
+  type ImportOptions,
+  type ImportSummary,
+  runImport,
+} from "./commands/import.js";
+export { databaseImportStores } from "./commands/import-store-db.js";
+export {
+  companyGet,
+  companyList,
+  companySearch,
+  type HistoryReport,
+  history,
+  personGet,
+  personList,
+  type SlotMove,
+  slotList,
+  slotMove,
+} from "./commands/lookups.js";
+export { backup, piiErase, type RestoreReport, restore, retentionPurge } from "./commands/ops.js";
+export { SAMPLE_DIR, type SeedResult, seedSample } from "./commands/seed.js";
+export { prepareStart, type RunningServer, type StartResult, serve } from "./commands/serve.js";
+export { type CliEnv, ConfigError, readEnv } from "./env.js";
