@@ -240,7 +240,7 @@ describe("ple start", () => {
       stop = resolve;
     });
     const io = captureIo();
-    const running = runCli(["start", "--port", "0", "--json"], io, {
+    const running = runCli(["start", "--port", "0", "--sample", "--json"], io, {
       env: { PLE_ACTOR: "test:start", LOG_LEVEL: "silent" },
       openDatabase: async () => borrowed(t.db),
       waitForShutdown: () => stopped,

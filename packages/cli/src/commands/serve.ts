@@ -14,9 +14,10 @@ import {
   type PleDatabase,
 } from "@ple/db";
 import type { CommandContext, CommandSpec } from "../command.js";
-import { intOption, stringOption } from "../command.js";
+import { flag, intOption, stringOption } from "../command.js";
 import type { CliEnv } from "../env.js";
 import { renderJson } from "../output.js";
+import { UsageError } from "../usage-error.js";
 import { companyCount } from "./lookups.js";
 import { type SeedResult, seedSample } from "./seed.js";
 
@@ -93,10 +94,13 @@ export interface StartResult {
 /** Everything `ple start` does before serving: migrate, seed when empty, ensure an admin key. */
 export async function prepareStart(
   db: PleDatabase,
-  options: { actor: string },
+  options: { actor: string; sample?: boolean },
 ): Promise<Omit<StartResult, "url" | "curl">> {
   const migrated = await migrateLatest(db);
-  const seeded = (await companyCount(db)) === 0 ? await seedSample(db, options) : null;
+  // Demo data goes into an empty embedded database by default; into a server only when asked.
+  const wantSample = options.sample ?? db.kind === "embedded";
+  const seeded =
+    wantSample && (await companyCount(db)) === 0 ? await seedSample(db, options) : null;
   const admins = (await listApiKeys(db.knex)).filter((k) => k.role === "admin");
   const adminKey =
     admins.length === 0 ? await createApiKey(db.knex, { name: "ple start", role: "admin" }) : null;
@@ -174,19 +178,36 @@ export const serveCommands: CommandSpec[] = [
       "the main job: migrate, load sample data when empty, ensure an admin key, serve the API",
     description: [
       "Without DATABASE_URL it uses the embedded database in PLE_DATA_DIR (./.ple-data), so it",
-      "works on a fresh machine. Prints the API's URL, the admin key (only when it creates",
-      "one: keys are shown once) and a curl example.",
+      "works on a fresh machine; an empty embedded database gets the sample data (a server",
+      "database only with --sample). Prints the API's URL, the admin key (only when it",
+      "creates one: keys are shown once) and a curl example.",
     ].join("\n"),
     positionals: [],
-    options: listenFlags,
+    options: {
+      ...listenFlags,
+      sample: {
+        type: "boolean",
+        description:
+          "load the sample data into an empty server database too (embedded: always when empty)",
+      },
+      "no-sample": { type: "boolean", description: "never load the sample data" },
+    },
     examples: [
       "ple start",
       "PORT=8080 ple start",
       "PLE_DATA_DIR=/tmp/ple-demo ple start --port 0 --json",
+      "DATABASE_URL=postgres://app@db:5432/ple ple start --no-sample",
     ],
     async run(ctx, args) {
+      if (flag(args, "sample") && flag(args, "no-sample")) {
+        throw new UsageError("--sample and --no-sample contradict each other");
+      }
       const db = await ctx.db();
-      const prepared = await prepareStart(db, { actor: ctx.env.actor });
+      const prepared = await prepareStart(db, {
+        actor: ctx.env.actor,
+        ...(flag(args, "sample") ? { sample: true } : {}),
+        ...(flag(args, "no-sample") ? { sample: false } : {}),
+      });
       const running = await serve(db, listenOptions(ctx, args));
       const key = prepared.admin_key?.key ?? "<your admin key>";
       const result: StartResult = {
