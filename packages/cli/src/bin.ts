@@ -9,4 +9,10 @@ const waitForShutdown = () =>
     process.once("SIGTERM", () => resolve());
   });
 
+// `ple company list | head -1` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 process.exitCode = await runCli(process.argv.slice(2), process, { waitForShutdown });

@@ -3,6 +3,8 @@
  * (a human table, or JSON with --json) and maps the outcome to an exit code:
  * 0 ok, 1 error, 2 usage or configuration, 3 finished with rejected rows.
  */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { isPleError } from "@ple/core";
 import { DbConfigError, type PleDatabase } from "@ple/db";
@@ -111,10 +113,24 @@ export function groupHelp(commands: readonly CommandSpec[], group: readonly stri
     lines.push(
       "",
       "Exit codes: 0 ok, 1 error, 2 usage or configuration, 3 finished with rejected rows.",
+      "`ple --version` prints the version.",
       "Database: DATABASE_URL (a PostgreSQL server), else an embedded database in PLE_DATA_DIR (./.ple-data).",
     );
   }
   return lines.join("\n");
+}
+
+/** The version in packages/cli/package.json (read from src/ and dist/ alike). */
+export function cliVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(
+      readFileSync(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8"),
+    );
+    if (typeof pkg === "object" && pkg !== null && "version" in pkg) return String(pkg.version);
+  } catch {
+    // Fall through: an unreadable package.json only costs the version line.
+  }
+  return "unknown";
 }
 
 function writeLine(stream: Io["stdout"], text: string): void {
@@ -127,6 +143,10 @@ export async function runCli(
   options: RunOptions = {},
 ): Promise<number> {
   const commands = options.commands ?? COMMANDS;
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+    writeLine(io.stdout, `ple ${cliVersion()}`);
+    return EXIT.ok;
+  }
   const wantsJson = argv.includes("--json");
   const wantsHelp = argv.includes("--help") || argv.includes("-h");
   const found = findCommand(commands, argv);

@@ -95,6 +95,7 @@ describe("runCli", () => {
     expect(top.code).toBe(0);
     expect(top.out).toContain("Exit codes: 0 ok, 1 error, 2 usage");
     expect((await run()).code).toBe(2);
+    expect(await run("--version")).toEqual({ code: 0, out: "ple 0.1.0\n", err: "" });
     const unknown = await run("nope");
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('unknown command "nope"');
