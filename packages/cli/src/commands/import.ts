@@ -98,6 +98,12 @@ export function defaultRejectsFile(file: string): string {
   return join(dirname(file), `${basename(file, ext)}.rejects.csv`);
 }
 
+const ROW_ATTEMPTS = 3;
+
+function isRetryable(err: unknown): boolean {
+  return isPleError(err) && err.details?.retryable === true;
+}
+
 function rejectFrom(row: CsvRow, err: unknown): RejectedRow {
   if (isPleError(err)) {
     return {
@@ -399,10 +405,17 @@ export async function runImport(
             outcomes.push(await handleRow(store, row, parsed));
             continue;
           }
-          try {
-            outcomes.push(await store.savepoint((sp) => handleRow(sp, row, parsed)));
-          } catch (err) {
-            batchRejects.push(rejectFrom(row, err));
+          // A row that lost a race with another writer (serialization failure, deadlock) is
+          // tried again before it counts as rejected.
+          for (let attemptNo = 1; ; attemptNo++) {
+            try {
+              outcomes.push(await store.savepoint((sp) => handleRow(sp, row, parsed)));
+              break;
+            } catch (err) {
+              if (isRetryable(err) && attemptNo < ROW_ATTEMPTS) continue;
+              batchRejects.push(rejectFrom(row, err));
+              break;
+            }
           }
         }
         batchRejects.sort((a, b) => a.row_number - b.row_number);
@@ -418,7 +431,14 @@ export async function runImport(
         await attempt(false);
       } catch (err) {
         if (!isPleError(err)) throw err;
-        await attempt(true);
+        for (let attemptNo = 1; ; attemptNo++) {
+          try {
+            await attempt(true);
+            break;
+          } catch (retryErr) {
+            if (!isRetryable(retryErr) || attemptNo >= ROW_ATTEMPTS) throw retryErr;
+          }
+        }
       }
     }
     for (const out of outcomes) apply(out);
