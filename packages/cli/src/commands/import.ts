@@ -1,9 +1,9 @@
 /**
  * `ple import companies|people FILE`: streams a CSV file into the registry in batches, each
- * batch one transaction and each row a savepoint, so a bad row never spoils its batch and a
- * killed import can simply be run again (every write is idempotent: companies by website or
- * Apollo id, people by email, rejects by file and row). Every rejected row is kept in
- * marketing.import_reject and in a CSV report beside the input.
+ * batch one transaction (redone with a savepoint per row when a row fails in the database, so
+ * a bad row never spoils its batch). A killed import can simply be run again: every write is
+ * idempotent (companies by website or Apollo id, people by email, rejects by file and row).
+ * Every rejected row is kept in marketing.import_reject and in a CSV report beside the input.
  */
 
 import { once } from "node:events";
