@@ -213,7 +213,8 @@ type ArchiveLine =
 export async function writeBackup(knex: Knex, file: string): Promise<BackupResult> {
   const partial = `${file}.partial`;
   const gzip = createGzip();
-  const out = createWriteStream(partial);
+  // The archive holds personal data and key hashes: readable by its owner only.
+  const out = createWriteStream(partial, { mode: 0o600 });
   const piped = gzip.pipe(out);
   const write = async (line: string) => {
     if (!gzip.write(`${line}\n`)) await once(gzip, "drain");
