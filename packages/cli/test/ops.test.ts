@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -44,6 +44,7 @@ describe("backup and restore", () => {
     const file = join(tempDir(), "ple.backup.gz");
     const written = await backup(source.db, { file });
     expect(written.schema_version).toMatch(/^007_/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(written.tables.map((t) => t.table)).toEqual(
       expect.arrayContaining(["company", "people", "audit_log", "people_history", "slot_event"]),
     );
