@@ -103,6 +103,9 @@ describe("look-ups, slot moves and history", () => {
       company.company.apollo_company_id,
     ]);
     expect(byApollo.out).toContain("Northwind Traders");
+    expect(byApollo.out).toMatch(/-CEO\s+CEO\s+filled\s+PE-\d{8}-\d{6}\s+Naomi Bergström\s+CEO/);
+    const ceoId = company.slots.find((s: { role: string }) => s.role === "CEO").person_id;
+    expect(company.people[ceoId]).toMatchObject({ name: "Naomi Bergström", title: "CEO" });
 
     const page = (await cli(t.db, ["company", "list", "--limit", "10", "--json"])).json();
     expect(page.items).toHaveLength(10);

@@ -64,17 +64,29 @@ import { asActor } from "./actor.js";
 // ── plain functions ────────────────────────────────────────────────────────────────────────────
 
 /** A company by uid (CO-…), canonical website, or Apollo id, with its slots. */
-export function companyGet(
+export interface CompanyDetails extends CompanyWithSlots {
+  /** The people holding or proposed for the company's slots, by person_id. */
+  people: Record<string, Pick<Person, "person_id" | "name" | "email" | "title">>;
+}
+
+export async function companyGet(
   db: PleDatabase,
   options: { key: string } | { apolloCompanyId: string },
-): Promise<CompanyWithSlots> {
+): Promise<CompanyDetails> {
   const raw =
     "apolloCompanyId" in options
       ? { apollo_company_id: options.apolloCompanyId }
       : /^CO-/i.test(options.key)
         ? { company_uid: options.key.toUpperCase() }
         : { website: options.key };
-  return getCompanyWithSlots(db.knex, unwrap(parseInput(CompanyGetInput, raw)));
+  const found = await getCompanyWithSlots(db.knex, unwrap(parseInput(CompanyGetInput, raw)));
+  const people: CompanyDetails["people"] = {};
+  for (const slot of found.slots) {
+    if (slot.person_id === null) continue;
+    const p = await getPerson(db.knex, { person_id: slot.person_id });
+    people[p.person_id] = { person_id: p.person_id, name: p.name, email: p.email, title: p.title };
+  }
+  return { ...found, people };
 }
 
 export function companyList(
@@ -232,10 +244,13 @@ type PersonKey = Extract<Parameters<typeof slotEvents>[1], { person_id: unknown 
 
 // ── rendering ──────────────────────────────────────────────────────────────────────────────────
 
-function renderCompany(c: CompanyWithSlots): string {
+function renderCompany(c: CompanyDetails): string {
   return `${renderRecord({ ...c.company })}\n\n${renderTable(
-    c.slots.map((s) => ({ ...s })),
-    ["slot_uid", "role", "status", "person_id", "updated_at"],
+    c.slots.map((s) => {
+      const holder = s.person_id === null ? undefined : c.people[s.person_id];
+      return { ...s, name: holder?.name, title: holder?.title };
+    }),
+    ["slot_uid", "role", "status", "person_id", "name", "title", "updated_at"],
   )}`;
 }
 
