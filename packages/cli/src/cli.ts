@@ -234,7 +234,10 @@ function reportError(err: unknown, io: Io, json: boolean, command: string): numb
   if (isPleError(err)) {
     if (json) writeLine(io.stdout, renderJson({ error: err.toJSON() }));
     const field = err.field ? ` (${err.field})` : "";
-    writeLine(io.stderr, `ple: ${err.code}${field}: ${err.message}`);
+    // An operator needs the underlying reason of an internal error (the API hides it; we may not).
+    const cause =
+      err.code === "INTERNAL" && err.cause instanceof Error ? ` (cause: ${err.cause.message})` : "";
+    writeLine(io.stderr, `ple: ${err.code}${field}: ${err.message}${cause}`);
     return EXIT.error;
   }
   const message = err instanceof Error ? err.message : String(err);
