@@ -136,3 +136,12 @@ export function csvField(value: string | number | null | undefined): string {
   const text = value === null || value === undefined ? "" : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
+
+/**
+ * A cell for a report people open in a spreadsheet: text that a spreadsheet would run as a
+ * formula (=, +, -, @, tab, CR first) gets a leading apostrophe (OWASP's CSV-injection advice).
+ */
+export function spreadsheetSafe(value: string | number | null | undefined): string {
+  const text = value === null || value === undefined ? "" : String(value);
+  return typeof value === "string" && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}

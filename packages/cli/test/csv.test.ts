@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { csvField, findColumn, headerKey, openCsv } from "../src/csv-source.js";
+import { csvField, findColumn, headerKey, openCsv, spreadsheetSafe } from "../src/csv-source.js";
 import { companyColumns, personColumns, personName } from "../src/import-columns.js";
 import { tempDir, writeTemp } from "./helpers.js";
 
@@ -144,5 +144,18 @@ describe("csvField", () => {
     expect(csvField("two\nlines")).toBe('"two\nlines"');
     expect(csvField(null)).toBe("");
     expect(csvField(42)).toBe("42");
+  });
+});
+
+describe("spreadsheetSafe", () => {
+  it("defuses cells a spreadsheet would run as formulas", () => {
+    expect(spreadsheetSafe('=HYPERLINK("http://x.example")')).toBe(
+      '\'=HYPERLINK("http://x.example")',
+    );
+    expect(spreadsheetSafe("@SUM(A1)")).toBe("'@SUM(A1)");
+    expect(spreadsheetSafe("+1 555")).toBe("'+1 555");
+    expect(spreadsheetSafe("Acme")).toBe("Acme");
+    expect(spreadsheetSafe(-3)).toBe("-3");
+    expect(spreadsheetSafe(null)).toBe("");
   });
 });

@@ -25,7 +25,7 @@ import {
   roleFromTitle,
   unwrap,
 } from "@ple/core";
-import { type CsvRow, csvField, openCsv } from "../csv-source.js";
+import { type CsvRow, csvField, openCsv, spreadsheetSafe } from "../csv-source.js";
 import {
   type CompanyColumns,
   cellValue,
@@ -207,7 +207,8 @@ function isApolloExport(header: readonly string[]): boolean {
 
 async function writeRejectReport(path: string, file: string, rejects: RejectedRow[]) {
   const out = createWriteStream(path, { encoding: "utf8" });
-  const line = (fields: (string | number | null)[]) => `${fields.map(csvField).join(",")}\r\n`;
+  const line = (fields: (string | number | null)[]) =>
+    `${fields.map((f) => csvField(spreadsheetSafe(f))).join(",")}\r\n`;
   out.write(line(["file", "row_number", "error_code", "field", "message", "raw_row"]));
   for (const r of rejects) {
     if (!out.write(line([file, r.row_number, r.error_code, r.field, r.message, r.raw_row]))) {
