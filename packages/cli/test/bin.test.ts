@@ -14,6 +14,9 @@ import { tempDir, writeTemp } from "./helpers.js";
 
 const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 
+// Child processes on a busy 2-core CI machine: generous, since nothing here measures speed.
+const SLOW_TEST_MS = 180_000;
+
 interface Run {
   code: number;
   stdout: string;
@@ -66,7 +69,9 @@ const COMPANIES = [
 ].join("\r\n");
 
 describe("ple (the binary)", () => {
-  it("prints help with exit 0 and refuses unknown commands and options with exit 2", async () => {
+  it("prints help with exit 0 and refuses unknown commands and options with exit 2", {
+    timeout: SLOW_TEST_MS,
+  }, async () => {
     const help = await ple(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("import companies");
@@ -79,7 +84,9 @@ describe("ple (the binary)", () => {
     expect(bad.stderr).toContain("--nope");
   });
 
-  it("fails with exit 2 and one line naming a badly configured variable", async () => {
+  it("fails with exit 2 and one line naming a badly configured variable", {
+    timeout: SLOW_TEST_MS,
+  }, async () => {
     const run = await ple(["retention", "purge"], { ...env, PLE_RETENTION_AUDIT_DAYS: "a year" });
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(
@@ -87,7 +94,9 @@ describe("ple (the binary)", () => {
     );
   });
 
-  it("dry run writes nothing; import exits 3 with a rejects report; a re-run creates nothing", async () => {
+  it("dry run writes nothing; import exits 3 with a rejects report; a re-run creates nothing", {
+    timeout: SLOW_TEST_MS,
+  }, async () => {
     const dir = tempDir();
     const file = writeTemp(dir, "accounts.csv", COMPANIES);
     const before = await databaseChecksums(t.db.knex);
@@ -122,7 +131,9 @@ describe("ple (the binary)", () => {
     expect(JSON.parse(missing.stdout).error).toMatchObject({ code: "COMPANY_NOT_FOUND" });
   });
 
-  it("backs up and restores into another database with identical checksums", async () => {
+  it("backs up and restores into another database with identical checksums", {
+    timeout: SLOW_TEST_MS,
+  }, async () => {
     const file = join(tempDir(), "ple.backup.gz");
     const backup = await ple(["backup", file, "--json"], env);
     expect(backup.code).toBe(0);
@@ -148,7 +159,9 @@ describe("ple (the binary)", () => {
     }
   });
 
-  it("erases a person so that a full pg_dump no longer holds their email", async () => {
+  it("erases a person so that a full pg_dump no longer holds their email", {
+    timeout: SLOW_TEST_MS,
+  }, async () => {
     const dir = tempDir();
     const contacts = writeTemp(
       dir,
@@ -174,7 +187,9 @@ describe("ple (the binary)", () => {
     expect(dump).not.toContain("Grace Hopper");
   });
 
-  it("doctor reports the server database and its schema as JSON", async () => {
+  it("doctor reports the server database and its schema as JSON", {
+    timeout: SLOW_TEST_MS,
+  }, async () => {
     const run = await ple(["doctor", "--json"], env);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);

@@ -237,7 +237,9 @@ describe("ple start", () => {
     await t?.drop();
   });
 
-  it("migrates, seeds an empty database, creates an admin key and serves; the key works", async () => {
+  it("migrates, seeds an empty database, creates an admin key and serves; the key works", {
+    timeout: 180_000,
+  }, async () => {
     let stop = () => {};
     const stopped = new Promise<void>((resolve) => {
       stop = resolve;

@@ -80,7 +80,8 @@ describe("backup and restore", () => {
     }
   });
 
-  it("restores into an embedded (PGlite) database too", async () => {
+  // PGlite (WebAssembly) migrating itself is slow on a busy machine.
+  it("restores into an embedded (PGlite) database too", { timeout: 180_000 }, async () => {
     const file = join(tempDir(), "ple.backup.gz");
     await backup(source.db, { file });
     const embedded: PleDatabase = await openDatabase({ memory: true });

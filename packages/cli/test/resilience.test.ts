@@ -15,7 +15,7 @@ import { backup, restore } from "../src/commands/ops.js";
 import { tempDir, writeTemp } from "./helpers.js";
 
 const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
-const ROWS = 1200;
+const ROWS = 800;
 
 function companiesCsv(rows: number, prefix: string): string {
   const lines = ["name,website,apollo_company_id,ein_raw"];
@@ -64,6 +64,9 @@ function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.on("exit", (code) => resolve(code)));
 }
 
+// Child processes on a busy 2-core CI machine: generous, since nothing here measures speed.
+const SLOW_TEST_MS = 180_000;
+
 let killed: TestDatabase;
 let clean: TestDatabase;
 
@@ -76,15 +79,15 @@ afterAll(async () => {
 });
 
 describe("a killed import", () => {
-  it("run again, ends exactly like one clean run", async () => {
+  it("run again, ends exactly like one clean run", { timeout: SLOW_TEST_MS }, async () => {
     const file = writeTemp(tempDir(), "big.csv", companiesCsv(ROWS, "k"));
 
     const first = importWithBinary(file, killed.url);
     const firstExit = exitOf(first);
     // Kill it once some batches have committed, well before the end.
-    for (let i = 0; i < 1200; i++) {
-      const page = await listCompanies(killed.db.knex, { limit: 200 });
-      if (page.items.length >= 200) break;
+    for (let i = 0; i < 4800; i++) {
+      const page = await listCompanies(killed.db.knex, { limit: 150 });
+      if (page.items.length >= 150) break;
       await new Promise((r) => setTimeout(r, 25));
     }
     first.kill("SIGKILL");
@@ -125,7 +128,9 @@ describe("a killed import", () => {
 });
 
 describe("a backup taken while an import writes", () => {
-  it("is one consistent snapshot: every company it holds comes with its three slots and history", async () => {
+  it("is one consistent snapshot: every company it holds comes with its three slots and history", {
+    timeout: SLOW_TEST_MS,
+  }, async () => {
     const file = writeTemp(tempDir(), "live.csv", companiesCsv(300, "live"));
     const importing = runImport("companies", databaseImportStores(clean.db, "test:live"), {
       file,
