@@ -19,6 +19,8 @@ export interface PleDatabase {
   url?: string;
   /** The data folder of an embedded database; undefined when it lives in memory. */
   dataDir?: string;
+  /** The PGlite instance of an embedded database (e.g. for dumpDataDir). */
+  pglite?: PGlite;
   /** Runs a multi-statement SQL script (no bindings) on one connection. */
   execScript(sql: string): Promise<void>;
   close(): Promise<void>;
@@ -31,6 +33,8 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** An in-memory embedded database (tests); ignores url and dataDir. */
   memory?: boolean;
+  /** Start the in-memory database from a PGlite dumpDataDir() tarball instead of an empty one. */
+  loadDataDir?: Blob;
   /** Largest number of pooled server connections (default 10). */
   poolMax?: number;
 }
@@ -39,7 +43,7 @@ export interface OpenDatabaseOptions {
 export type Queryable = Knex | Knex.Transaction;
 
 export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<PleDatabase> {
-  if (opts.memory) return openEmbedded(undefined);
+  if (opts.memory) return openEmbedded(undefined, opts.loadDataDir);
   const url = opts.url ?? (opts.dataDir === undefined ? readDbEnv().databaseUrl : undefined);
   if (url !== undefined) return openServer(url, opts.poolMax ?? 10);
   return openEmbedded(opts.dataDir ?? readDbEnv().dataDir);
@@ -80,9 +84,14 @@ function tagConnectionErrors(conn: { query: (...args: unknown[]) => unknown }) {
   };
 }
 
+// knex would print its warnings (e.g. "migration failed") to the console; the
+// errors reach the caller as PleErrors, and a CLI's --json output stays clean.
+const silentLog = { warn() {}, error() {}, deprecate() {}, debug() {} };
+
 function openServer(url: string, poolMax: number): PleDatabase {
   const knex = knexFactory({
     client: "pg",
+    log: silentLog,
     connection: { connectionString: url, application_name: "ple" },
     pool: {
       min: 0,
@@ -105,16 +114,42 @@ function openServer(url: string, poolMax: number): PleDatabase {
   };
 }
 
-async function openEmbedded(dataDir: string | undefined): Promise<PleDatabase> {
+const extensions = { pg_trgm };
+
+// initdb of PGlite takes seconds; in-memory databases (tests, verify's
+// scratch database) start from one freshly initialised image per process.
+let freshImage: Promise<Blob> | undefined;
+
+function freshEmbeddedImage(): Promise<Blob> {
+  if (freshImage === undefined) {
+    freshImage = (async () => {
+      const pglite = await PGlite.create({ extensions });
+      try {
+        return await pglite.dumpDataDir("none");
+      } finally {
+        await pglite.close();
+      }
+    })();
+    freshImage.catch(() => {
+      freshImage = undefined;
+    });
+  }
+  return freshImage;
+}
+
+async function openEmbedded(dataDir: string | undefined, loadDataDir?: Blob): Promise<PleDatabase> {
   if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
-  const extensions = { pg_trgm };
   const pglite =
-    dataDir === undefined
-      ? await PGlite.create({ extensions })
-      : await PGlite.create({ dataDir, extensions });
+    dataDir !== undefined
+      ? await PGlite.create({ dataDir, extensions })
+      : await PGlite.create({
+          extensions,
+          loadDataDir: loadDataDir ?? (await freshEmbeddedImage()),
+        });
   tagConnectionErrors(pglite as unknown as { query: (...args: unknown[]) => unknown });
   const knex = knexFactory({
     client: ClientPgLite,
+    log: silentLog,
     dialect: "postgres",
     // knex-pglite takes an existing instance through a connection function.
     connection: (() => ({ pglite })) as unknown as Knex.StaticConnectionConfig,
@@ -122,6 +157,7 @@ async function openEmbedded(dataDir: string | undefined): Promise<PleDatabase> {
   const db: PleDatabase = {
     knex,
     kind: "embedded",
+    pglite,
     execScript: (sql) => runScript(knex, sql),
     close: async () => {
       await knex.destroy();

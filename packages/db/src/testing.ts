@@ -156,15 +156,37 @@ export interface EmbeddedTestDatabase {
   drop(): Promise<void>;
 }
 
+// PGlite's initdb takes seconds; a process builds each kind of embedded
+// database once and starts the next ones from its dumped data folder.
+const embeddedImages = new Map<string, Promise<Blob>>();
+
+async function buildEmbeddedImage(
+  migrationsDir: string | undefined,
+  empty: boolean,
+): Promise<Blob> {
+  const db = await openDatabase({ memory: true });
+  try {
+    if (!empty) await migrateLatest(db, migrationsDir === undefined ? {} : { migrationsDir });
+    if (db.pglite === undefined) throw new Error("embedded database without PGlite");
+    const image = await db.pglite.dumpDataDir("none");
+    return image;
+  } finally {
+    await db.close();
+  }
+}
+
 /** A fresh in-memory embedded (PGlite) database, migrated unless `empty`. */
 export async function createEmbeddedTestDatabase(
   opts: Pick<TestDatabaseOptions, "migrationsDir" | "empty"> = {},
 ): Promise<EmbeddedTestDatabase> {
-  const db = await openDatabase({ memory: true });
-  if (!opts.empty) {
-    const migrationOptions =
-      opts.migrationsDir === undefined ? {} : { migrationsDir: opts.migrationsDir };
-    await migrateLatest(db, migrationOptions);
+  const empty = opts.empty === true;
+  const key = empty ? "empty" : migrationSetChecksum(opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
+  let image = embeddedImages.get(key);
+  if (image === undefined) {
+    image = buildEmbeddedImage(opts.migrationsDir, empty);
+    embeddedImages.set(key, image);
+    image.catch(() => embeddedImages.delete(key));
   }
+  const db = await openDatabase({ memory: true, loadDataDir: await image });
   return { db, drop: () => db.close() };
 }
