@@ -4,6 +4,7 @@
  * (set_config(..., true)), so a pooled connection never carries them over to
  * the next transaction.
  */
+import { PleError } from "@ple/core";
 import type { Knex } from "knex";
 import type { PleDatabase } from "./database.js";
 
@@ -16,6 +17,12 @@ export interface ActorContext {
 
 /** Sets the actor settings on a transaction that is already open. */
 export async function setActor(trx: Knex.Transaction, ctx: ActorContext): Promise<void> {
+  if (ctx.actor.trim() === "" || ctx.actor.length > 200) {
+    throw new PleError("VALIDATION_FAILED", "The actor must be 1 to 200 characters", {
+      field: "actor",
+      details: { reason: ctx.actor.trim() === "" ? "required" : "too_long" },
+    });
+  }
   await trx.raw(
     "SELECT set_config('ple.actor', ?, true), set_config('ple.request_id', ?, true), set_config('ple.application', ?, true)",
     [ctx.actor, ctx.requestId ?? "", ctx.application ?? ""],

@@ -507,6 +507,11 @@ describe("history, audit and actor", () => {
     expect(latest?.actor).toMatch(/^db:/);
   });
 
+  it("refuses an empty actor, naming the field", async () => {
+    const err = await caught(withActor(t.db, { actor: " " }, async () => 1));
+    expect(err).toMatchObject({ code: "VALIDATION_FAILED", field: "actor" });
+  });
+
   it("rolls back everything done under withActor when fn throws", async () => {
     await expect(
       withActor(t.db, { actor: "tester" }, async (trx) => {

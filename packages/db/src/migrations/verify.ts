@@ -42,7 +42,16 @@ async function withScratchDatabase<T>(
     }
   }
   const name = `ple_verify_${randomBytes(6).toString("hex")}`;
-  await db.knex.raw(`CREATE DATABASE ${name}`);
+  try {
+    await db.knex.raw(`CREATE DATABASE ${name}`);
+  } catch (err) {
+    const reason = (err as { code?: unknown }).code === "42501" ? "permission denied" : "it failed";
+    throw new PleError(
+      "MIGRATION_FAILED",
+      `verify needs a scratch database on the same server, but CREATE DATABASE ${name}: ${reason}. Run it as a user with CREATEDB, or against the embedded database.`,
+      { cause: err },
+    );
+  }
   const url = new URL(db.url);
   url.pathname = `/${name}`;
   const scratch = await openDatabase({ url: url.toString(), poolMax: 3 });
