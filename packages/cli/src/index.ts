@@ -28,6 +28,7 @@ export {
   history,
   personGet,
   personList,
+  personSlots,
   type SlotMove,
   slotList,
   slotMove,

@@ -130,6 +130,15 @@ describe("look-ups, slot moves and history", () => {
       code: "VALIDATION_FAILED",
       field: "validation_status",
     });
+    const ceo = (
+      await cli(t.db, ["person", "get", "Naomi.Bergstrom@northwind.example", "--json"])
+    ).json();
+    expect(ceo.slots).toEqual([
+      expect.objectContaining({ slot_uid: `SL-${uid}-CEO`, status: "filled" }),
+    ]);
+    expect((await cli(t.db, ["person", "get", ceo.person_id])).out).toMatch(
+      new RegExp(`slot\\s+SL-${uid}-CEO \\(filled\\)`),
+    );
     const missing = await cli(t.db, ["person", "get", "nobody@nowhere.example"]);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("PERSON_NOT_FOUND");

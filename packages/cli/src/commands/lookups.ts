@@ -131,6 +131,13 @@ export function personGet(db: PleDatabase, options: { key: string }): Promise<Pe
   return getPerson(db.knex, unwrap(parseInput(PersonGetInput, raw)));
 }
 
+/** The slots of the person's company that the person holds or is proposed for. */
+export async function personSlots(db: PleDatabase, person: Person): Promise<Slot[]> {
+  if (person.company_uid === null) return [];
+  const slots = await listSlots(db.knex, { company_uid: person.company_uid });
+  return slots.filter((slot) => slot.person_id === person.person_id);
+}
+
 export function personList(
   db: PleDatabase,
   options: {
@@ -490,8 +497,14 @@ export const lookupCommands: CommandSpec[] = [
       "ple person get naomi.bergstrom@northwind.example --json",
     ],
     async run(ctx, args) {
-      const person = await personGet(await ctx.db(), { key: positional(args, 0, "KEY") });
-      return { data: person, human: renderRecord({ ...person }) };
+      const db = await ctx.db();
+      const person = await personGet(db, { key: positional(args, 0, "KEY") });
+      const slots = await personSlots(db, person);
+      const held = slots.map((slot) => `${slot.slot_uid} (${slot.status})`).join(", ");
+      return {
+        data: { ...person, slots },
+        human: renderRecord({ ...person, slot: held || "none" }),
+      };
     },
   },
   {
