@@ -296,6 +296,32 @@ describe("ple start", () => {
     expect(io2.out()).not.toContain("sample data");
     stop2();
     expect(await second).toBe(0);
+
+    // --new-key shows a fresh admin key, and it works.
+    const io3 = captureIo();
+    let stop3 = () => {};
+    const stopped3 = new Promise<void>((resolve) => {
+      stop3 = resolve;
+    });
+    const third = runCli(["start", "--port", "0", "--new-key", "--json"], io3, {
+      env: { PLE_ACTOR: "test:start", LOG_LEVEL: "silent" },
+      openDatabase: async () => borrowed(t.db),
+      waitForShutdown: () => stopped3,
+    });
+    let restarted: { url: string; admin_key: { key: string } | null } | undefined;
+    for (let i = 0; i < 400 && !restarted; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (io3.out().trim().endsWith("}")) restarted = JSON.parse(io3.out());
+    }
+    expect(restarted?.admin_key?.key).toMatch(/^ple_/);
+    expect(restarted?.admin_key?.key).not.toBe(started?.admin_key.key);
+    const again = createPleClient({
+      url: restarted?.url ?? "",
+      apiKey: restarted?.admin_key?.key ?? "",
+    });
+    expect((await again.companies.list.query({ limit: 1 })).items).toHaveLength(1);
+    stop3();
+    expect(await third).toBe(0);
   });
 });
 

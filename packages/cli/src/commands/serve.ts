@@ -94,7 +94,7 @@ export interface StartResult {
 /** Everything `ple start` does before serving: migrate, seed when empty, ensure an admin key. */
 export async function prepareStart(
   db: PleDatabase,
-  options: { actor: string; sample?: boolean },
+  options: { actor: string; sample?: boolean; newKey?: boolean },
 ): Promise<Omit<StartResult, "url" | "curl">> {
   const migrated = await migrateLatest(db);
   // Demo data goes into an empty embedded database by default; into a server only when asked.
@@ -103,7 +103,9 @@ export async function prepareStart(
     wantSample && (await companyCount(db)) === 0 ? await seedSample(db, options) : null;
   const admins = (await listApiKeys(db.knex)).filter((k) => k.role === "admin");
   const adminKey =
-    admins.length === 0 ? await createApiKey(db.knex, { name: "ple start", role: "admin" }) : null;
+    admins.length === 0 || options.newKey === true
+      ? await createApiKey(db.knex, { name: "ple start", role: "admin" })
+      : null;
   return {
     database: { kind: db.kind, data_dir: db.dataDir ?? null },
     migrated: migrated.migrations,
@@ -191,6 +193,10 @@ export const serveCommands: CommandSpec[] = [
           "load the sample data into an empty server database too (embedded: always when empty)",
       },
       "no-sample": { type: "boolean", description: "never load the sample data" },
+      "new-key": {
+        type: "boolean",
+        description: "create (and show) another admin key even though one exists",
+      },
     },
     examples: [
       "ple start",
@@ -207,6 +213,7 @@ export const serveCommands: CommandSpec[] = [
         actor: ctx.env.actor,
         ...(flag(args, "sample") ? { sample: true } : {}),
         ...(flag(args, "no-sample") ? { sample: false } : {}),
+        ...(flag(args, "new-key") ? { newKey: true } : {}),
       });
       const running = await serve(db, listenOptions(ctx, args));
       const key = prepared.admin_key?.key ?? "<your admin key>";
@@ -243,8 +250,8 @@ export function renderStart(r: StartResult): string {
     );
   } else {
     lines.push(
-      "  admin key    one exists already (keys are shown once); make another with",
-      "               ple apikey create --role admin",
+      "  admin key    one exists already (keys are shown once); `ple start --new-key` or",
+      "               `ple apikey create --role admin` make another",
     );
   }
   lines.push(
