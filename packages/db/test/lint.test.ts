@@ -17,7 +17,17 @@ describe("lintMigrations", () => {
     expect(rules("CREATE UNIQUE INDEX IF NOT EXISTS x ON marketing.company (website);")).toEqual([
       ["index-without-concurrently", 1],
     ]);
-    expect(rules("CREATE INDEX CONCURRENTLY x ON marketing.company (website);")).toEqual([]);
+  });
+
+  it("flags CONCURRENTLY in a transactional file", () => {
+    expect(rules("CREATE INDEX CONCURRENTLY x ON marketing.company (website);")).toEqual([
+      ["concurrently-in-transaction", 1],
+    ]);
+    expect(
+      rules(
+        "-- ple:transaction=false\nDROP INDEX CONCURRENTLY IF EXISTS marketing.x;\nCREATE INDEX CONCURRENTLY x ON marketing.company (website);",
+      ),
+    ).toEqual([]);
   });
 
   it("accepts DDL on a table created in the same file", () => {

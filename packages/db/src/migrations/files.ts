@@ -13,7 +13,8 @@ import { PleError } from "@ple/core";
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations/", import.meta.url));
 
 const FORWARD_FILE = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
-const NON_TRANSACTIONAL = /^--\s*ple:transaction\s*=\s*false\s*$/i;
+/** The first line that makes a migration non-transactional. */
+export const NON_TRANSACTIONAL = /^--\s*ple:transaction\s*=\s*false\s*$/i;
 
 export interface MigrationFile {
   /** The migration's name as recorded by knex, e.g. "001_initial_schema". */

@@ -1,12 +1,13 @@
 /**
  * The migration linter: flags DDL that locks or rewrites a busy table, or that
  * cannot be undone. Objects created in the same file are new and empty, so DDL
- * on them is exempt. A line `-- ple:lint-ignore <rule>` directly above a
- * statement (or on its first line) accepts that finding deliberately.
+ * on them is exempt. CONCURRENTLY in a transactional file is flagged: it would
+ * fail. A `-- ple:lint-allow <rule>` (or `ple:lint-ignore`) line in the comment
+ * block directly above a statement accepts that finding deliberately.
  */
 import { existsSync } from "node:fs";
 import { basename, relative } from "node:path";
-import { DEFAULT_MIGRATIONS_DIR, readMigrationFiles } from "./files.js";
+import { DEFAULT_MIGRATIONS_DIR, NON_TRANSACTIONAL, readMigrationFiles } from "./files.js";
 import { lineAt, type SqlStatement, splitSqlStatements } from "./sql-script.js";
 
 export const LINT_RULES = [
@@ -14,6 +15,7 @@ export const LINT_RULES = [
   "not-null-without-default",
   "drop-column",
   "alter-column-type",
+  "concurrently-in-transaction",
   "missing-rollback",
 ] as const;
 export type LintRule = (typeof LINT_RULES)[number];
@@ -87,6 +89,7 @@ function ignoredRules(script: string, stmt: SqlStatement): Set<string> {
 /** Lints one forward migration script. */
 export function lintMigrationScript(file: string, script: string): LintFinding[] {
   const findings: LintFinding[] = [];
+  const transactional = !NON_TRANSACTIONAL.test((script.split("\n", 1)[0] ?? "").trim());
   const statements = splitSqlStatements(script);
   const created = new Set<string>();
   for (const stmt of statements) {
@@ -118,6 +121,14 @@ export function lintMigrationScript(file: string, script: string): LintFinding[]
         "index-without-concurrently",
         0,
         `CREATE INDEX on existing table ${normaliseName(index[3])} without CONCURRENTLY blocks writes while it builds; use CREATE INDEX CONCURRENTLY in a non-transactional migration (first line: -- ple:transaction=false)`,
+      );
+    }
+
+    if (transactional && /^(?:CREATE|DROP|REINDEX)\b[^;]*?\bCONCURRENTLY\b/i.test(code)) {
+      report(
+        "concurrently-in-transaction",
+        0,
+        "CONCURRENTLY cannot run inside a transaction; make the file non-transactional (first line: -- ple:transaction=false)",
       );
     }
 
