@@ -1,11 +1,15 @@
 // The real migrations on the embedded PostgreSQL (PGlite): the same up → down
 // → up proof, and a migrated embedded database answers the SQL functions.
+import { CompanyCreateInput, CompanySearchInput, CompanyUpdateInput, isPleError } from "@ple/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createCompany,
   migrateDown,
   migrateLatest,
   migrationStatus,
   readMigrationFiles,
+  searchCompanies,
+  updateCompany,
   verifyMigrations,
 } from "../src/index.js";
 import { createEmbeddedTestDatabase, type EmbeddedTestDatabase } from "../src/testing.js";
@@ -32,6 +36,31 @@ describe("migrations on embedded PGlite", () => {
       "SELECT public.similarity(company_name, 'embeded co') AS s FROM marketing.company",
     );
     expect(trgm.rows[0]?.s).toBeGreaterThan(0.3);
+  });
+
+  it("serves the repositories, errors named by field without SQL text", async () => {
+    const a = await createCompany(
+      e.db.knex,
+      CompanyCreateInput.parse({ company_name: "Emb A", website: "emb-a.example" }),
+    );
+    const b = await createCompany(
+      e.db.knex,
+      CompanyCreateInput.parse({ company_name: "Emb B", website: "emb-b.example" }),
+    );
+    const err = await updateCompany(
+      e.db.knex,
+      CompanyUpdateInput.parse({
+        company_uid: a.company.company_uid,
+        patch: { website: b.company.website },
+      }),
+    ).catch((x: unknown) => x);
+    expect(isPleError(err) && { code: err.code, field: err.field }).toEqual({
+      code: "ALREADY_EXISTS",
+      field: "website",
+    });
+    expect(isPleError(err) && err.message).not.toMatch(/update|marketing\./i);
+    const hits = await searchCompanies(e.db.knex, CompanySearchInput.parse({ query: "emb a" }));
+    expect(hits[0]?.company.company_uid).toBe(a.company.company_uid);
   });
 
   it("goes up, down and up again to an identical schema, migration by migration", async () => {
