@@ -28,48 +28,40 @@ function pick<T>(list: readonly T[], index: number, salt: number): T {
   return item;
 }
 
-const SYLLABLES = [
-  "bra",
-  "cor",
-  "dal",
-  "fen",
-  "gar",
-  "hol",
-  "ith",
-  "jun",
-  "kel",
-  "lor",
-  "mar",
-  "nes",
-  "obi",
-  "pra",
-  "quin",
-  "ros",
-  "sel",
-  "tor",
-  "ul",
-  "ven",
-  "wes",
-  "xan",
-  "yor",
-  "zel",
-  "ark",
-  "bel",
-  "cin",
-  "dra",
-  "eno",
-  "fal",
-  "gri",
-  "hax",
-  "ilo",
-  "jas",
-  "kov",
-  "lum",
-  "mio",
-  "nor",
-  "pel",
-  "rin",
-] as const;
+// Names are built from onset + vowel + coda syllables (some 2,500 of them), so their trigrams
+// are about as varied as real company names': a trigram index is only as selective as the data.
+const ONSETS = [
+  "b",
+  "c",
+  "d",
+  "f",
+  "g",
+  "h",
+  "j",
+  "k",
+  "l",
+  "m",
+  "n",
+  "p",
+  "r",
+  "s",
+  "t",
+  "v",
+  "w",
+  "z",
+  "br",
+  "ch",
+  "cl",
+  "dr",
+  "gr",
+  "pl",
+  "sh",
+  "st",
+  "th",
+  "tr",
+];
+const VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "ou", "io"];
+const CODAS = ["", "n", "r", "s", "l", "t", "m", "x", "ck", "nd"];
 const SUFFIXES = ["Inc", "LLC", "Group", "Labs", "Partners", "Systems", "Co", "Holdings", "", ""];
 const TLDS = ["com", "io", "co", "net", "ai", "org"] as const;
 const INDUSTRIES = [
@@ -86,7 +78,10 @@ const STAGES = ["Cold", "Approaching", "Replied", "Customer"];
 function word(index: number, salt: number): string {
   const n = 2 + Math.floor(rand(index, salt) * 2);
   let out = "";
-  for (let s = 0; s < n; s++) out += pick(SYLLABLES, index, salt * 31 + s + 1);
+  for (let s = 0; s < n; s++) {
+    const at = salt * 97 + s * 3;
+    out += pick(ONSETS, index, at + 1) + pick(VOWELS, index, at + 2) + pick(CODAS, index, at + 3);
+  }
   return out;
 }
 

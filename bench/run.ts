@@ -9,11 +9,12 @@
  *   --search-n=500000   BENCH_SEARCH_N   companies (and as many people) for search and API
  *   --api-seconds=10    BENCH_API_SECONDS  how long each of the two API runs lasts
  *   --only=import,api,search             run only these parts
+ *   --keep                               keep the scratch databases (to EXPLAIN or profile them)
  *   BENCH_DATABASE_URL (else PLE_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  */
 import { spawn } from "node:child_process";
 import { createReadStream, mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir, totalmem } from "node:os";
+import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -62,6 +63,7 @@ const ADMIN_URL = setting(
   "BENCH_DATABASE_URL",
   process.env.PLE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
 );
+const KEEP = process.argv.includes("--keep");
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const WORK = mkdtempSync(join(tmpdir(), "ple-bench-"));
 const UID_DAY = "20260101";
@@ -107,6 +109,10 @@ async function scratchDatabase(name: string): Promise<string> {
 
 async function dropScratch(url: string): Promise<void> {
   const database = new URL(url).pathname.slice(1);
+  if (KEEP) {
+    log(`kept ${database}`);
+    return;
+  }
   await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
   scratch.delete(database);
 }
@@ -646,7 +652,7 @@ async function main() {
 }
 
 async function cleanUp() {
-  for (const database of [...scratch]) {
+  for (const database of KEEP ? [] : [...scratch]) {
     await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)).catch(
       () => {},
     );
@@ -658,8 +664,15 @@ process.once("SIGINT", () => {
   void cleanUp().then(() => process.exit(130));
 });
 
+const load1 = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+const startedAt = performance.now();
+out(`load average at start: ${load1()}`);
 try {
   await main();
 } finally {
   await cleanUp();
 }
+out(`load average at end: ${load1()}; run took ${fmt((performance.now() - startedAt) / 1000)} s`);

@@ -15,7 +15,11 @@ import {
 } from "../src/bulk-import.js";
 import type { Queryable } from "../src/database.js";
 import { toPleError, withActor } from "../src/index.js";
-import { createTestDatabase, type TestDatabase } from "../src/testing.js";
+import {
+  createEmbeddedTestDatabase,
+  createTestDatabase,
+  type TestDatabase,
+} from "../src/testing.js";
 
 const ACTOR = { actor: "cli:importer", application: "ple-import", requestId: "import-1" };
 const UID = /^(CO|PE)-\d{8}-\d{6}$/;
@@ -453,5 +457,42 @@ describe("importPersonBatch", () => {
     expect(sb.peopleHistory).toEqual(sa.peopleHistory);
     expect(sb.audit).toEqual(sa.audit);
     for (const o of b) if (o.status !== "rejected") expect(o.person_id).toMatch(UID);
+  });
+});
+
+describe("bulk import on the embedded database (PGlite)", () => {
+  it("creates, finds and rejects as on the server", async () => {
+    const embedded = await createEmbeddedTestDatabase();
+    try {
+      const companies = await withActor(embedded.db, ACTOR, (trx) =>
+        importCompanyBatch(trx, [
+          { company_name: "Pglite One", website: "pglite-one.example", apollo_company_id: "pg1" },
+          { company_name: "Pglite Two", website: "pglite-two.example", ein: "12-3456789" },
+          { company_name: "Same id", website: "pglite-three.example", apollo_company_id: "pg1" },
+          { company_name: "Broken", website: "not a website" },
+        ]),
+      );
+      expect(companies.map((o) => (o.status === "exists" ? o.matched_by : o.status))).toEqual([
+        "created",
+        "created",
+        "apollo_company_id",
+        "rejected",
+      ]);
+      const first = companies[0];
+      if (first?.status !== "created") throw new Error("not created");
+      const people = await withActor(embedded.db, ACTOR, (trx) =>
+        importPersonBatch(trx, [
+          { name: "Ada", email: "ada@pglite-one.example", company_uid: first.company_uid },
+          { name: "Ada again", email: "ada@pglite-one.example" },
+        ]),
+      );
+      expect(people.map((o) => o.status)).toEqual(["created", "exists"]);
+      const slots = await embedded.db.knex("marketing.company_slot").count({ n: "*" }).first();
+      expect(Number(slots?.n)).toBe(6);
+      const audit = await embedded.db.knex("marketing.audit_log").count({ n: "*" }).first();
+      expect(Number(audit?.n)).toBe(2 + 6 + 1);
+    } finally {
+      await embedded.drop();
+    }
   });
 });
