@@ -33,6 +33,29 @@ function total(checks: CheckFigures[]): Totals {
   return sum;
 }
 
+/** The tables of docs/RELIABILITY.md, ready to paste. */
+function markdown(
+  areas: Array<{ area: string } & Totals>,
+  checks: CheckFigures[],
+  sum: Totals,
+): string {
+  const row = (label: string, t: Totals) =>
+    `| ${label} | ${t.cases} | ${t.faults} | ${t.rowsCompared} | ${t.rowsLost} | ${t.unhandledErrors} |`;
+  const head = (first: string) => [
+    `| ${first} | cases tried | faults injected | rows compared | rows lost | unhandled errors |`,
+    "|---|---:|---:|---:|---:|---:|",
+  ];
+  return [
+    ...head("area"),
+    ...areas.map((a) => row(a.area, a)),
+    row("**total**", sum),
+    "",
+    ...head("check"),
+    ...checks.map((c) => row(`${c.area}: ${c.check}`, c)),
+    "",
+  ].join("\n");
+}
+
 export function teardown(): void {
   if (!existsSync(RESULTS_DIR)) return;
   const checks = readdirSync(RESULTS_DIR)
@@ -50,6 +73,7 @@ export function teardown(): void {
     checks,
   };
   writeFileSync(SUMMARY_FILE, `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, "summary.md"), markdown(areas, checks, summary.total));
   const line = (a: { area: string } & Totals) =>
     `${a.area.padEnd(14)} ${String(a.cases).padStart(7)} ${String(a.faults).padStart(7)} ${String(a.rowsCompared).padStart(9)} ${String(a.rowsLost).padStart(5)} ${String(a.unhandledErrors).padStart(10)}`;
   console.log(

@@ -108,7 +108,8 @@ describe("PostgreSQL restarted under write load", () => {
           "unhandledErrors",
           untyped.reduce((n, [, count]) => n + count, 0),
         );
-        expect(Object.fromEntries(untyped)).toEqual({});
+        // Soft: the acknowledged writes are still checked below.
+        expect.soft(Object.fromEntries(untyped)).toEqual({});
         expect((await fetch(`${api.url}/health`)).status).toBe(200);
 
         // Every acknowledged write is there, with its three slots.
