@@ -74,6 +74,15 @@ function importOutcome(run: PleRun, check: Check): ImportSummary {
   return summary;
 }
 
+/** JSON with object keys sorted. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item !== null && typeof item === "object" && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b)))
+      : item,
+  );
+}
+
 describe("4 overlapping imports at once", () => {
   it("create each company, slot and person exactly once, with well-formed unique UIDs", async () => {
     await recordCheck(
@@ -240,6 +249,89 @@ describe("API clients racing for one slot", () => {
   function clients(n: number) {
     return Array.from({ length: n }, () => api.client(api.keys.write.key));
   }
+
+  it("20 clients creating one company under 20 spellings of its website: one row, one created", async () => {
+    await recordCheck("concurrency", "20 API clients create one company at once", async (check) => {
+      for (let round = 0; round < 3; round++) {
+        const site = unique("same");
+        const spellings = Array.from(
+          { length: 20 },
+          (_, i) =>
+            [
+              `https://www.${site}.example/`,
+              `${site}.example`,
+              `http://${site.toUpperCase()}.example/x?i=${i}`,
+              `www.${site}.example.`,
+            ][i % 4] ?? "",
+        );
+        const results = await Promise.allSettled(
+          clients(20).map((c, i) =>
+            c.companies.create.mutate({ company_name: `Same ${i}`, website: spellings[i] ?? "" }),
+          ),
+        );
+        check.add("cases", 20).add("faults");
+        const codes = results.flatMap((r) =>
+          r.status === "rejected" ? [errorCodeOf(r.reason)] : [],
+        );
+        check.add("unhandledErrors", codes.length);
+        expect(codes).toEqual([]);
+        const statuses = results.flatMap((r) => (r.status === "fulfilled" ? [r.value.status] : []));
+        expect(statuses.filter((s) => s === "created")).toHaveLength(1);
+        const uids = new Set(
+          results.flatMap((r) => (r.status === "fulfilled" ? [r.value.company.company_uid] : [])),
+        );
+        expect(uids.size).toBe(1);
+        const rows = await reference.db
+          .knex("marketing.company")
+          .where({ website: `${site}.example` });
+        const slots = await reference.db
+          .knex("marketing.company_slot")
+          .whereIn("company_uid", [...uids]);
+        expect([rows.length, slots.length]).toEqual([1, 3]);
+        check.add("rowsCompared", rows.length + slots.length);
+      }
+    });
+  });
+
+  it("10 clients sending one write with the same Idempotency-Key at once: it runs once", async () => {
+    await recordCheck(
+      "concurrency",
+      "10 API clients replay one Idempotency-Key at once",
+      async (check) => {
+        const site = unique("idem");
+        const key = `race-${site}`;
+        const results = await Promise.allSettled(
+          clients(10).map((c) =>
+            c.companies.create.mutate(
+              { company_name: "Idempotent Inc", website: `${site}.example` },
+              { context: { idempotencyKey: key } },
+            ),
+          ),
+        );
+        check.add("cases", 10).add("faults");
+        const codes = results.flatMap((r) =>
+          r.status === "rejected" ? [errorCodeOf(r.reason)] : [],
+        );
+        check.add("unhandledErrors", codes.filter((c) => c !== "IDEMPOTENCY_CONFLICT").length);
+        expect(codes).toEqual([]);
+        const answers = results.flatMap((r) =>
+          r.status === "fulfilled" ? [canonical(r.value)] : [],
+        );
+        // Every client got the first response (a replay comes back from jsonb: compare keys sorted).
+        expect(new Set(answers).size).toBe(1);
+        const rows = await reference.db
+          .knex("marketing.company")
+          .where({ website: `${site}.example` });
+        const audit = await reference.db.knex("marketing.audit_log").where({
+          table_name: "company",
+          operation: "INSERT",
+          record_key: rows[0]?.company_uid ?? "",
+        });
+        expect([rows.length, audit.length]).toEqual([1, 1]);
+        check.add("rowsCompared", rows.length + audit.length);
+      },
+    );
+  });
 
   it("20 links of different people into one open slot: one succeeds, 19 SLOT_CONFLICT", async () => {
     await recordCheck(

@@ -174,6 +174,40 @@ describe("fuzzed import files", () => {
       );
     });
   }
+  it("SQL-injection strings in import rows are stored verbatim", async () => {
+    await recordCheck(
+      "hostile input",
+      "SQL-injection strings through `ple import`",
+      async (check) => {
+        const rows = SQL_META.map((text, i) => [text, `inject-${i}.example`, `inj${i}`, text]);
+        const file = writeCsv(
+          join(dir.path, "inject.csv"),
+          ["name", "website", "apollo_company_id", "ein_raw"],
+          rows,
+        );
+        const run = await runPle(["import", "companies", file, "--json"], {
+          DATABASE_URL: test.url,
+        });
+        check.add("cases", rows.length);
+        expect([run.code, run.stderr]).toEqual([0, ""]);
+        const stored = await test.db
+          .knex("marketing.company")
+          .whereIn(
+            "website",
+            rows.map((r) => r[1] ?? ""),
+          )
+          .orderBy("apollo_company_id")
+          .select("company_name", "ein_raw", "apollo_company_id");
+        const expected = rows
+          .map((r) => ({ company_name: r[0], ein_raw: r[3], apollo_company_id: r[2] }))
+          .sort((a, b) => String(a.apollo_company_id).localeCompare(String(b.apollo_company_id)));
+        expect(stored).toEqual(expected);
+        check.add("rowsCompared", stored.length);
+        check.add("rowsLost", rows.length - stored.length);
+      },
+    );
+  });
+
   it("a row holding a NUL byte is rejected and kept as a reject, not a crash of the import", async () => {
     await recordCheck("hostile input", "NUL bytes in import rows", async (check) => {
       const rows = [
