@@ -209,3 +209,11 @@ export async function runScript(handle: Queryable, sql: string): Promise<void> {
     await client.releaseConnection(conn);
   }
 }
+
+/** The PostgreSQL server's version string (PGlite reports the version it embeds). */
+export async function serverVersion(handle: Queryable): Promise<string | null> {
+  const result = await handle.raw<{ rows: Array<{ version: string }> }>(
+    "select current_setting('server_version') as version",
+  );
+  return result.rows[0]?.version ?? null;
+}

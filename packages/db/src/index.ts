@@ -12,6 +12,7 @@ export {
   type PleDatabase,
   type Queryable,
   runScript,
+  serverVersion,
 } from "./database.js";
 export { DbConfigError, type DbEnv, readDbEnv } from "./env.js";
 export { fieldOfConstraint, mapErrors, toPleError } from "./errors.js";

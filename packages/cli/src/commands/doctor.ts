@@ -3,7 +3,7 @@
  * migrations, drift, missing files) and is the migration lock free. Exit code 1 when a check fails.
  */
 import { isPleError } from "@ple/core";
-import { migrationStatus, type PleDatabase } from "@ple/db";
+import { migrationStatus, type PleDatabase, serverVersion } from "@ple/db";
 import type { CommandSpec } from "../command.js";
 import { renderTable } from "../output.js";
 
@@ -60,11 +60,8 @@ export async function doctor(openDb: () => Promise<PleDatabase>): Promise<Doctor
   });
   try {
     const started = performance.now();
-    const result = await db.knex.raw<{ rows: Array<{ version: string }> }>(
-      "select current_setting('server_version') as version",
-    );
+    report.database.server_version = await serverVersion(db.knex);
     const ms = Math.round(performance.now() - started);
-    report.database.server_version = result.rows[0]?.version ?? null;
     checks.push({
       check: "connection",
       outcome: "ok",
