@@ -1,5 +1,6 @@
 /** CLI specs of `ple import companies|people`: options, help, the summary's human form. */
 import { stat } from "node:fs/promises";
+import { BULK_IMPORT_BATCH_SIZE } from "@ple/db";
 import { type CommandSpec, flag, intOption, positional, stringOption } from "../command.js";
 import { formatCount, renderTable } from "../output.js";
 import { createProgress } from "../progress.js";
@@ -98,7 +99,7 @@ function importSpec(kind: ImportKind): CommandSpec {
       "batch-size": {
         type: "string",
         valueName: "N",
-        description: "rows per transaction (default 500)",
+        description: `rows per transaction (default ${BULK_IMPORT_BATCH_SIZE})`,
       },
     },
     examples: [

@@ -1,10 +1,16 @@
-/** The import store over @ple/db's repositories: one actor transaction per batch, a savepoint per row. */
+/**
+ * The import store over @ple/db: one actor transaction per batch; set-based company and people
+ * batches (importCompanyBatch, importPersonBatch), with the repositories and a savepoint per row
+ * for the row-by-row fallback and dry runs.
+ */
 import { type CompanyUid, isPleError, type PersonId } from "@ple/core";
 import {
   createCompany,
   createPerson,
   getCompany,
   getPerson,
+  importCompanyBatch,
+  importPersonBatch,
   linkPersonToSlot,
   listImportRejects,
   type PleDatabase,
@@ -33,8 +39,8 @@ const rejectKey = (rowNumber: number, rawRow: string) => `${rowNumber}\u0000${ra
 export function databaseImportStores(db: PleDatabase, actor: string): ImportStoreFactory {
   // Rejects already kept for a file (from an earlier or killed run), so a re-run adds none.
   const knownRejects = new Map<string, Set<string>>();
-  // Rejects recorded by the batch in progress, known only once it commits.
-  let recorded: Array<{ file: string; key: string }> = [];
+  // Rejects recorded by the batch in progress (file → keys), known only once it commits.
+  let recorded = new Map<string, Set<string>>();
   const rejectsOf = async (q: Queryable, file: string): Promise<Set<string>> => {
     let known = knownRejects.get(file);
     if (known) return known;
@@ -86,6 +92,17 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       const result = await createPerson(q, person);
       return { status: result.status, person_id: result.person.person_id };
     },
+    async importCompanies(companies) {
+      const outcomes = await importCompanyBatch(q, companies);
+      return outcomes.map((o) =>
+        o.status === "rejected"
+          ? { status: "rejected", error: o.error }
+          : { status: o.status, company_uid: o.company_uid },
+      );
+    },
+    importPeople(people) {
+      return importPersonBatch(q, people);
+    },
     async linkPerson(personId: PersonId, slotUid: string): Promise<LinkOutcome> {
       try {
         const change = await linkPersonToSlot(q, {
@@ -102,12 +119,26 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
         throw err;
       }
     },
-    async recordReject(file: string, reject: RejectToRecord) {
+    async recordRejects(file: string, rejects: readonly RejectToRecord[]) {
+      if (rejects.length === 0) return;
       const known = await rejectsOf(q, file);
-      const key = rejectKey(reject.row_number, reject.raw_row);
-      if (known.has(key) || recorded.some((r) => r.file === file && r.key === key)) return;
-      await recordImportRejects(q, [{ source_file: file, ...reject }]);
-      recorded.push({ file, key });
+      let mine = recorded.get(file);
+      if (!mine) {
+        mine = new Set();
+        recorded.set(file, mine);
+      }
+      const fresh: RejectToRecord[] = [];
+      for (const reject of rejects) {
+        const key = rejectKey(reject.row_number, reject.raw_row);
+        if (known.has(key) || mine.has(key)) continue;
+        fresh.push(reject);
+        mine.add(key);
+      }
+      if (fresh.length === 0) return;
+      await recordImportRejects(
+        q,
+        fresh.map((reject) => ({ source_file: file, ...reject })),
+      );
     },
     savepoint(fn) {
       if (!("isTransaction" in q) || q.isTransaction !== true) return fn(storeOn(q));
@@ -122,11 +153,14 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
         await fn(storeOn(db.knex));
         return;
       }
-      recorded = [];
+      recorded = new Map();
       await asActor(db, actor, (trx) => fn(storeOn(trx)));
       // Committed: these rejects are now known (a rolled-back batch's are not).
-      for (const { file, key } of recorded) knownRejects.get(file)?.add(key);
-      recorded = [];
+      for (const [file, keys] of recorded) {
+        const known = knownRejects.get(file);
+        if (known) for (const key of keys) known.add(key);
+      }
+      recorded = new Map();
     },
   };
 }

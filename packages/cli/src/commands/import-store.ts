@@ -5,6 +5,7 @@ import type {
   ErrorCode,
   PersonCreateInput,
   PersonId,
+  PleError,
 } from "@ple/core";
 
 export type LinkOutcome = "linked" | "already_linked" | "slot_taken" | "person_in_other_slot";
@@ -16,6 +17,16 @@ export interface RejectToRecord {
   message: string;
   raw_row: string;
 }
+
+/** What one row of a set-based company batch did (in the batch's row order). */
+export type CompanyBatchOutcome =
+  | { status: "created" | "exists"; company_uid: CompanyUid }
+  | { status: "rejected"; error: PleError };
+
+/** What one row of a set-based people batch did (in the batch's row order). */
+export type PersonBatchOutcome =
+  | { status: "created" | "exists"; person_id: PersonId }
+  | { status: "rejected"; error: PleError };
 
 export interface ImportStore {
   /** The company_uid of the company with this canonical website or Apollo id, if any. */
@@ -30,9 +41,17 @@ export interface ImportStore {
   createPerson(
     person: PersonCreateInput,
   ): Promise<{ status: "created" | "exists"; person_id: PersonId }>;
+  /**
+   * Imports a batch of companies set-based, one outcome per row: a row the database refuses
+   * is rejected alone, the others go in.
+   */
+  importCompanies(companies: readonly CompanyCreateInput[]): Promise<CompanyBatchOutcome[]>;
+  /** Imports a batch of people set-based (idempotent by email), one outcome per row. */
+  importPeople(people: readonly PersonCreateInput[]): Promise<PersonBatchOutcome[]>;
+  /** Links a person into a slot; a conflict is an outcome, not an error, and undoes nothing. */
   linkPerson(personId: PersonId, slotUid: string): Promise<LinkOutcome>;
-  /** Keeps a rejected row; recording the same file and row again changes nothing. */
-  recordReject(file: string, reject: RejectToRecord): Promise<void>;
+  /** Keeps rejected rows; recording the same file and row again changes nothing. */
+  recordRejects(file: string, rejects: readonly RejectToRecord[]): Promise<void>;
   /** Runs `fn` in a savepoint: if it throws, its writes are undone and the batch goes on. */
   savepoint<T>(fn: (store: ImportStore) => Promise<T>): Promise<T>;
 }

@@ -1,9 +1,11 @@
 /**
  * `ple import companies|people FILE`: streams a CSV file into the registry in batches, each
- * batch one transaction (redone with a savepoint per row when a row fails in the database, so
- * a bad row never spoils its batch). A killed import can simply be run again: every write is
- * idempotent (companies by website or Apollo id, people by email, rejects by file and row).
- * Every rejected row is kept in marketing.import_reject and in a CSV report beside the input.
+ * batch one transaction written set-based (@ple/db's importCompanyBatch / importPersonBatch)
+ * while the next batch is read and validated, so memory holds at most two batches. A row the
+ * database refuses is rejected alone; a batch the set-based path cannot take is redone with a
+ * savepoint per row. A killed import can simply be run again: every write is idempotent
+ * (companies by website or Apollo id, people by email, rejects by file and row). Every
+ * rejected row is kept in marketing.import_reject and in a CSV report beside the input.
  */
 
 import { once } from "node:events";
@@ -25,6 +27,7 @@ import {
   roleFromTitle,
   unwrap,
 } from "@ple/core";
+import { BULK_IMPORT_BATCH_SIZE } from "@ple/db";
 import { type CsvRow, csvField, openCsv, spreadsheetSafe } from "../csv-source.js";
 import {
   type CompanyColumns,
@@ -99,6 +102,13 @@ export function defaultRejectsFile(file: string): string {
 }
 
 const ROW_ATTEMPTS = 3;
+
+/** A batch the set-based path hands to the row-by-row path (rolled back first). */
+class RowByRow extends Error {
+  constructor() {
+    super("the batch goes row by row");
+  }
+}
 
 function isRetryable(err: unknown): boolean {
   return isPleError(err) && err.details?.retryable === true;
@@ -228,7 +238,7 @@ export async function runImport(
   const started = Date.now();
   const file = resolve(options.file);
   const dryRun = options.dryRun ?? false;
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = options.batchSize ?? BULK_IMPORT_BATCH_SIZE;
   const info = await stat(file).catch(() => {
     throw new PleError("NOT_FOUND", `no such file: ${options.file}`, { field: "file" });
   });
@@ -382,30 +392,198 @@ export async function runImport(
 
   // Rows fully handled (committed or rejected), for progress.
   let done = 0;
-  const runBatch = async (batch: CsvRow[]) => {
-    if (batch.length === 0) return;
-    const planned: Array<{ row: CsvRow; parsed: ParsedRow }> = [];
-    const invalid: RejectedRow[] = [];
-    for (const row of batch) {
-      try {
-        planned.push({ row, parsed: parseRow(row) });
-      } catch (err) {
-        invalid.push(rejectFrom(row, err));
-      }
+  const emptyOutcome = (): RowOutcome => ({
+    created: 0,
+    existing: 0,
+    companiesCreated: 0,
+    withoutCompany: 0,
+    unmappedTitle: null,
+    link: null,
+  });
+
+  type Planned = { row: CsvRow; parsed: ParsedRow };
+
+  /** A batch of companies: one set-based call for all its valid rows. */
+  const bulkCompanies = async (
+    store: ImportStore,
+    planned: readonly Planned[],
+    outcomes: RowOutcome[],
+    rejects: RejectedRow[],
+  ) => {
+    const rows: Array<{ row: CsvRow; company: CompanyCreateInput }> = [];
+    for (const { row, parsed } of planned) {
+      if ("company" in parsed) rows.push({ row, company: parsed.company });
     }
+    const results = await store.importCompanies(rows.map((r) => r.company));
+    for (const [index, result] of results.entries()) {
+      const row = rows[index]?.row;
+      if (row === undefined) throw new PleError("INTERNAL", "an import outcome without its row");
+      if (result.status === "rejected") {
+        rejects.push(rejectFrom(row, result.error));
+        continue;
+      }
+      const out = emptyOutcome();
+      if (result.status === "created") out.created++;
+      else out.existing++;
+      outcomes.push(out);
+    }
+  };
+
+  /**
+   * A batch of people: the companies they name created in one set-based call, then the people
+   * in one, then each person linked into their slot in file order. Ends as the row-by-row path
+   * would; a person the database refuses sends the batch down that path instead, so that its
+   * company is not kept either.
+   */
+  const bulkPeople = async (
+    store: ImportStore,
+    planned: readonly Planned[],
+    outcomes: RowOutcome[],
+    rejects: RejectedRow[],
+  ) => {
+    const rows: Array<{ row: CsvRow; person: PersonRow; out: RowOutcome }> = [];
+    for (const { row, parsed } of planned) {
+      if ("person" in parsed) rows.push({ row, person: parsed.person, out: emptyOutcome() });
+    }
+    // 1. The companies named with name and website.
+    const naming = rows.filter((r) => r.person.company !== null);
+    const companyResults = await store.importCompanies(
+      naming.flatMap((r) => (r.person.company === null ? [] : [r.person.company])),
+    );
+    const refused = new Set<number>();
+    const companyOf = new Map<number, CompanyUid>();
+    // Which row of this batch created a company: a row before it cannot have found it.
+    const createdBy = new Map<CompanyUid, number>();
+    for (const [index, result] of companyResults.entries()) {
+      const r = naming[index];
+      if (r === undefined) throw new PleError("INTERNAL", "an import outcome without its row");
+      if (result.status === "rejected") {
+        rejects.push(rejectFrom(r.row, result.error));
+        refused.add(r.row.rowNumber);
+        continue;
+      }
+      if (result.status === "created") {
+        r.out.companiesCreated++;
+        createdBy.set(result.company_uid, r.row.rowNumber);
+      }
+      companyOf.set(r.row.rowNumber, result.company_uid);
+    }
+    // 2. The companies named by uid, Apollo id or website (looked up once per batch).
+    const lookups = new Map<string, CompanyUid | null>();
+    const lookUp = async (key: string, find: () => Promise<CompanyUid | null>) => {
+      if (lookups.has(key)) return lookups.get(key) ?? null;
+      const found = await find();
+      lookups.set(key, found);
+      return found;
+    };
+    const people: Array<{
+      row: CsvRow;
+      person: PersonRow;
+      out: RowOutcome;
+      companyUid: CompanyUid | null;
+    }> = [];
+    for (const r of rows) {
+      if (refused.has(r.row.rowNumber)) continue;
+      let companyUid = companyOf.get(r.row.rowNumber) ?? null;
+      const { person } = r;
+      if (person.companyUid !== null) {
+        const uid = person.companyUid;
+        companyUid = await lookUp(`u:${uid}`, () => store.companyExists(uid));
+        if (companyUid === null) {
+          rejects.push(
+            rejectFrom(
+              r.row,
+              new PleError("COMPANY_NOT_FOUND", `no company ${uid}`, { field: "company_uid" }),
+            ),
+          );
+          continue;
+        }
+      } else if (person.companyRef) {
+        const { website, apolloCompanyId } = person.companyRef;
+        companyUid = await lookUp(`r:${website}\u0000${apolloCompanyId}`, () =>
+          store.findCompany(website, apolloCompanyId),
+        );
+        const creator = companyUid === null ? undefined : createdBy.get(companyUid);
+        if (creator !== undefined && creator > r.row.rowNumber) companyUid = null;
+      }
+      if (companyUid === null) r.out.withoutCompany++;
+      const title = person.person.title ?? null;
+      if (title !== null && person.role === null) r.out.unmappedTitle = title;
+      people.push({ ...r, companyUid });
+    }
+    // 3. The people.
+    const personResults = await store.importPeople(
+      people.map((p) => ({ ...p.person.person, company_uid: p.companyUid, source })),
+    );
+    if (personResults.some((result) => result.status === "rejected")) throw new RowByRow();
+    // 4. The slots, in file order.
+    for (const [index, result] of personResults.entries()) {
+      const p = people[index];
+      if (p === undefined || result.status === "rejected") {
+        throw new PleError("INTERNAL", "an import outcome without its row");
+      }
+      if (result.status === "created") p.out.created++;
+      else p.out.existing++;
+      outcomes.push(p.out);
+      if (p.companyUid === null || p.person.role === null) continue;
+      const slotUid = formatSlotUid(p.companyUid, p.person.role);
+      const link = await store.linkPerson(result.person_id, slotUid);
+      p.out.link =
+        link === "linked" || link === "already_linked"
+          ? link
+          : {
+              row_number: p.row.rowNumber,
+              person_id: result.person_id,
+              slot_uid: slotUid,
+              reason: link,
+            };
+    }
+  };
+
+  /** A batch read from the file: its rows parsed (or rejected) while the one before is written. */
+  interface Batch {
+    size: number;
+    lastBytes: number;
+    planned: Planned[];
+    invalid: RejectedRow[];
+  }
+  const newBatch = (): Batch => ({ size: 0, lastBytes: 0, planned: [], invalid: [] });
+  const addRow = (batch: Batch, row: CsvRow) => {
+    batch.size++;
+    batch.lastBytes = row.bytes;
+    try {
+      batch.planned.push({ row, parsed: parseRow(row) });
+    } catch (err) {
+      batch.invalid.push(rejectFrom(row, err));
+    }
+  };
+
+  const runBatch = async ({ size, lastBytes, planned, invalid }: Batch) => {
+    if (size === 0) return;
     let outcomes: RowOutcome[] = [];
     let batchRejects: RejectedRow[] = [];
-    const attempt = (withSavepoints: boolean) =>
-      stores.batch(dryRun, async (store) => {
+    const finish = async (store: ImportStore) => {
+      batchRejects.sort((a, b) => a.row_number - b.row_number);
+      if (!dryRun) await store.recordRejects(file, batchRejects);
+    };
+    // Set-based: one call per batch for its companies, one for its people.
+    const bulk = () =>
+      stores.batch(false, async (store) => {
         // A retried transaction starts its bookkeeping afresh.
+        outcomes = [];
+        batchRejects = [...invalid];
+        if (companyCols) await bulkCompanies(store, planned, outcomes, batchRejects);
+        else await bulkPeople(store, planned, outcomes, batchRejects);
+        await finish(store);
+      });
+    // Row by row, each row in a savepoint of its own: dry runs, and a batch the set-based
+    // path could not take.
+    const rowByRow = () =>
+      stores.batch(dryRun, async (store) => {
         outcomes = [];
         batchRejects = [...invalid];
         for (const [index, { row, parsed }] of planned.entries()) {
           options.onProgress?.({ rows: done + invalid.length + index, bytes: row.bytes });
-          if (!withSavepoints) {
-            outcomes.push(await handleRow(store, row, parsed));
-            continue;
-          }
           // A row that lost a race with another writer (serialization failure, deadlock) is
           // tried again before it counts as rejected.
           for (let attemptNo = 1; ; attemptNo++) {
@@ -419,45 +597,57 @@ export async function runImport(
             }
           }
         }
-        batchRejects.sort((a, b) => a.row_number - b.row_number);
-        if (!dryRun) for (const reject of batchRejects) await store.recordReject(file, reject);
+        await finish(store);
       });
-    if (dryRun) {
-      await attempt(true);
-    } else {
-      // The rows passed validation already, so a batch nearly always goes through without a
-      // savepoint per row; when one fails in the database, the whole batch is rolled back and
-      // redone with a savepoint per row, so that only the bad row is rejected.
-      try {
-        await attempt(false);
-      } catch (err) {
-        if (!isPleError(err)) throw err;
-        for (let attemptNo = 1; ; attemptNo++) {
-          try {
-            await attempt(true);
-            break;
-          } catch (retryErr) {
-            if (!isRetryable(retryErr) || attemptNo >= ROW_ATTEMPTS) throw retryErr;
-          }
+    const retrying = async (attempt: () => Promise<void>) => {
+      for (let attemptNo = 1; ; attemptNo++) {
+        try {
+          return await attempt();
+        } catch (err) {
+          if (!isRetryable(err) || attemptNo >= ROW_ATTEMPTS) throw err;
         }
+      }
+    };
+    if (dryRun) {
+      await rowByRow();
+    } else {
+      try {
+        await retrying(bulk);
+      } catch (err) {
+        // The set-based path answers rows the database refuses itself; anything else it could
+        // not take (a refused person, a failed link) rolls the batch back and redoes it row by
+        // row, so that only the bad row is rejected.
+        if (!(err instanceof RowByRow) && !isPleError(err)) throw err;
+        await retrying(rowByRow);
       }
     }
     for (const out of outcomes) apply(out);
     summary.rejected += batchRejects.length;
     summary.rejects.push(...batchRejects);
-    done += batch.length;
+    done += size;
+    options.onProgress?.({ rows: done, bytes: lastBytes });
   };
 
-  let batch: CsvRow[] = [];
+  // One batch is written while the next one is read and parsed: at most two in memory.
+  let writing: Promise<void> | null = null;
+  const send = async (batch: Batch) => {
+    if (writing) await writing;
+    writing = runBatch(batch);
+    // Awaited before the next batch or at the end; this only keeps a failure from being
+    // reported as unhandled while the next batch is read.
+    writing.catch(() => {});
+  };
+  let batch = newBatch();
   for await (const row of csv.rows) {
-    batch.push(row);
+    addRow(batch, row);
     summary.rows++;
-    if (batch.length >= batchSize) {
-      await runBatch(batch);
-      batch = [];
+    if (batch.size >= batchSize) {
+      await send(batch);
+      batch = newBatch();
     }
   }
-  await runBatch(batch);
+  await send(batch);
+  if (writing) await writing;
   options.onProgress?.({ rows: summary.rows, bytes: info.size });
 
   const reportPath =
