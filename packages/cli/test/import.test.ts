@@ -175,3 +175,59 @@ describe("import people", () => {
     expect(stored.map((r) => r.row_number)).toEqual([2]);
   });
 });
+
+describe("import people, a batch at a time", () => {
+  it("ends as row by row would: a company is found only by rows after the one creating it, repeated emails exist", async () => {
+    const file = writeTemp(
+      tempDir(),
+      "order.csv",
+      [
+        "name,email,title,company,website",
+        "Early Ref,early@order.example,CFO,,order-co.example",
+        "Creator,creator@order.example,CEO,Order Co,https://www.order-co.example/",
+        "Late Ref,late@order.example,HR Director,,order-co.example",
+        "Creator Again,CREATOR@order.example,CEO,Order Co,order-co.example",
+        "Nowhere,nowhere@order.example,Engineer,,",
+        "",
+      ].join("\n"),
+    );
+    const result = await runImport("people", stores(), { file });
+    expect(result).toMatchObject({
+      rows: 5,
+      created: 4,
+      existing: 1,
+      rejected: 0,
+      companies_created: 1,
+      linked: 2,
+      already_linked: 1,
+      without_company: 2,
+      unmapped_titles: [{ title: "Engineer", count: 1 }],
+    });
+    const company = await companyGet(t.db, { key: "order-co.example" });
+    const uid = company.company.company_uid;
+    expect((await personGet(t.db, { key: "early@order.example" })).company_uid).toBeNull();
+    const late = await personGet(t.db, { key: "late@order.example" });
+    expect(late.company_uid).toBe(uid);
+    const creator = await personGet(t.db, { key: "creator@order.example" });
+    const slots = await slotList(t.db, { companyUid: uid });
+    expect(slots.map((s) => [s.role, s.status, s.person_id])).toEqual([
+      ["CEO", "filled", creator.person_id],
+      ["CFO", "open", null],
+      ["HR", "filled", late.person_id],
+    ]);
+
+    // Batches of one row each end the same way.
+    const other = await createTestDatabase();
+    try {
+      const oneByOne = await runImport("people", databaseImportStores(other.db, actor), {
+        file,
+        batchSize: 1,
+        rejectsFile: join(tempDir(), "r.csv"),
+      });
+      const counts = (s: typeof result) => ({ ...s, duration_ms: 0, file: "", rejects_file: null });
+      expect(counts(oneByOne)).toEqual(counts(result));
+    } finally {
+      await other.drop();
+    }
+  });
+});
