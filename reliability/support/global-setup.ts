@@ -1,15 +1,15 @@
 /**
  * Before the suite: the built `ple` binary must exist (the root script builds it) and
  * old per-check results are cleared. After it: the per-check figures are merged into
- * reliability/last-run.json and printed as a table.
+ * reliability/.results/last-run.json (and summary.md, the tables of docs/RELIABILITY.md)
+ * and printed as a table.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { AREAS, type CheckFigures, RESULTS_DIR } from "./metrics.js";
 import { PLE_BIN } from "./ple-binary.js";
 
-const SUMMARY_FILE = fileURLToPath(new URL("../last-run.json", import.meta.url));
+const SUMMARY_FILE = join(RESULTS_DIR, "last-run.json");
 const started = Date.now();
 
 export function setup(): void {
@@ -59,7 +59,7 @@ function markdown(
 export function teardown(): void {
   if (!existsSync(RESULTS_DIR)) return;
   const checks = readdirSync(RESULTS_DIR)
-    .filter((f) => f.endsWith(".json"))
+    .filter((f) => f.endsWith(".json") && f !== "last-run.json")
     .map((f) => JSON.parse(readFileSync(join(RESULTS_DIR, f), "utf8")) as CheckFigures)
     .sort(
       (a, b) => AREAS.indexOf(a.area) - AREAS.indexOf(b.area) || a.check.localeCompare(b.check),
