@@ -225,6 +225,17 @@ describe("the role matrix", () => {
         check.add("cases");
         expect(forced).toEqual({ status: 403, code: "FORBIDDEN" });
         expect(mismatches).toEqual([]);
+        // Every change the API made is attributed to the key that made it.
+        const keyIds = new Set(
+          (await test.db.knex("marketing.api_key").select("id")).map((k: { id: string }) => k.id),
+        );
+        const apiAudit: Array<{ actor: string; request_id: string | null }> = await test.db
+          .knex("marketing.audit_log")
+          .where({ application: "ple-api" })
+          .select("actor", "request_id");
+        expect(apiAudit.length).toBeGreaterThan(20);
+        expect(apiAudit.filter((a) => !keyIds.has(a.actor) || !a.request_id)).toEqual([]);
+        check.add("rowsCompared", apiAudit.length);
       },
     );
   });
