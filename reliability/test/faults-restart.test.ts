@@ -108,8 +108,22 @@ describe("PostgreSQL restarted under write load", () => {
           "unhandledErrors",
           untyped.reduce((n, [, count]) => n + count, 0),
         );
+        // What the server logged for them: the driver's message after knex's " - ".
+        const causes = new Set(
+          api.logs.flatMap((line) => {
+            const entry = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+            if (entry.msg !== "request failed") return [];
+            const message = entry.err?.message ?? "";
+            return [
+              `${entry.err && "type" in entry.err ? String(entry.err.type) : ""}: ${message.slice(message.lastIndexOf(" - ") + 1)}`,
+            ];
+          }),
+        );
         // Soft: the acknowledged writes are still checked below.
-        expect.soft(Object.fromEntries(untyped)).toEqual({});
+        expect.soft({ untyped: Object.fromEntries(untyped), causes: [...causes] }).toEqual({
+          untyped: {},
+          causes: [],
+        });
         expect((await fetch(`${api.url}/health`)).status).toBe(200);
 
         // Every acknowledged write is there, with its three slots.
