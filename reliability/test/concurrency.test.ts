@@ -15,7 +15,7 @@ import { jsonOf, type PleRun, runPle, spawnPle } from "../support/ple-binary.js"
 
 const COMPANIES = 240;
 const EXTRA_COMPANIES = 60; // named only by the people files
-const PEOPLE = 200;
+const PEOPLE = 400;
 const FILES = 4;
 
 const dir = tempDir();
@@ -129,7 +129,7 @@ describe("4 overlapping imports at once", () => {
         for (let f = 0; f < FILES; f++) {
           const rows: string[][] = [];
           for (let j = 0; j < PEOPLE; j++) {
-            if ((j + f * 50) % PEOPLE >= 110) continue;
+            if ((j + f * 100) % PEOPLE >= 250) continue;
             const company = j % (COMPANIES + EXTRA_COMPANIES);
             expectedSites.add(`c${company}.example`);
             const email = `person.${j}@c${company}.example`;
