@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { PleError } from "@ple/core";
 import { type ApiKeyRole, authenticateApiKey, type PleDatabase, toPleError } from "@ple/db";
+import type { ApiKeyCache } from "./api-key-cache.js";
 import type { Logger } from "./logger.js";
 
 /** The API key a call is made with; its id is the actor of every change. */
@@ -82,17 +83,28 @@ export interface CreateContextOptions {
   db: PleDatabase;
   requestId?: string;
   logger?: Logger;
+  /** Recently accepted keys (see api-key-cache.ts); without it every request looks its key up. */
+  apiKeys?: ApiKeyCache;
 }
 
 /** Authenticates an HTTP request; failures surface when a protected procedure is called. */
-export async function createContext({ req, info, db, requestId, logger }: CreateContextOptions) {
+export async function createContext({
+  req,
+  info,
+  db,
+  requestId,
+  logger,
+  apiKeys,
+}: CreateContextOptions) {
   const found = apiKeyFromHeaders(req.headers);
   let actor: ApiActor | null = null;
   let authFailure: string | null = null;
   let authError: PleError | null = null;
   if ("key" in found) {
     try {
-      const apiKey = await authenticateApiKey(db.knex, found.key);
+      const apiKey = apiKeys
+        ? await apiKeys.authenticate(db.knex, found.key)
+        : await authenticateApiKey(db.knex, found.key);
       if (apiKey) actor = { keyId: apiKey.id, name: apiKey.name, role: apiKey.role };
       else authFailure = INVALID_KEY_MESSAGE;
     } catch (error) {

@@ -1,4 +1,10 @@
 /** @ple/api — the tRPC API: router, context, HTTP server. The typed client is @ple/api/client. */
+export {
+  ApiKeyCache,
+  DEFAULT_API_KEY_CACHE_MS,
+  forgetApiKey,
+  MAX_API_KEY_CACHE_MS,
+} from "./api-key-cache.js";
 export { type ApiActor, type Context, createContext, createContextInner } from "./context.js";
 export { type ApiEnv, ApiEnvError, readApiEnv } from "./env.js";
 export { describeError, type PleErrorData, trpcCodeFor } from "./errors.js";

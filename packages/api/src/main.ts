@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     logger,
     bodyLimitBytes: env.PLE_API_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: env.PLE_API_SHUTDOWN_TIMEOUT_MS,
+    apiKeyCacheMs: env.PLE_API_KEY_CACHE_MS,
   });
   const url = await api.listen(env.PORT, env.HOST);
   logger.info({ url, database: db.kind }, "PLE API listening");

@@ -8,6 +8,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { PleDatabase } from "@ple/db";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { ApiKeyCache } from "./api-key-cache.js";
 import { createContext } from "./context.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "./env.js";
 import { describeError } from "./errors.js";
@@ -23,6 +24,12 @@ export interface CreateServerOptions {
   bodyLimitBytes?: number;
   /** How long close() waits for in-flight requests before cutting connections (default 10 s). */
   shutdownTimeoutMs?: number;
+  /**
+   * How long an accepted API key is trusted without looking it up again, in ms
+   * (default 5000, 0 = look up on every request). A key revoked outside this
+   * process stops working within this time; one revoked through this API at once.
+   */
+  apiKeyCacheMs?: number;
 }
 
 export interface PleServer {
@@ -47,6 +54,7 @@ export function createServer(opts: CreateServerOptions): PleServer {
   const logger = opts.logger ?? createLogger({ level: "silent" });
   const bodyLimitBytes = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 10_000;
+  const apiKeys = new ApiKeyCache({ ttlMs: opts.apiKeyCacheMs });
   const requestIds = new WeakMap<http.IncomingMessage, string>();
   const actors = new WeakMap<http.IncomingMessage, string>();
   let inFlight = 0;
@@ -59,7 +67,14 @@ export function createServer(opts: CreateServerOptions): PleServer {
     maxBodySize: bodyLimitBytes,
     maxBatchSize: MAX_BATCH_SIZE,
     createContext: async ({ req, info }) => {
-      const ctx = await createContext({ req, info, db, requestId: requestIds.get(req), logger });
+      const ctx = await createContext({
+        req,
+        info,
+        db,
+        requestId: requestIds.get(req),
+        logger,
+        apiKeys,
+      });
       if (ctx.actor) actors.set(req, ctx.actor.keyId);
       return ctx;
     },
@@ -168,6 +183,7 @@ export function createServer(opts: CreateServerOptions): PleServer {
     },
     close() {
       closing = true;
+      apiKeys.close();
       return new Promise((resolve, reject) => {
         const drainedPromise = new Promise<void>((done) => {
           if (inFlight === 0) done();

@@ -21,8 +21,8 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function whoami(headers: Record<string, string>) {
-  const response = await fetch(`${server.url}/trpc/apiKeys.whoami`, { headers });
+async function whoami(headers: Record<string, string>, on: TestServer = server) {
+  const response = await fetch(`${on.url}/trpc/apiKeys.whoami`, { headers });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -77,12 +77,55 @@ describe("API keys", () => {
     if (reason === "invalid_key") expect(error.message).toMatch(/not valid/);
   });
 
-  it("stop working once revoked", async () => {
+  it("stop working once revoked (key cache off: at once)", async () => {
+    const uncached = await startTestServer(t.db, { apiKeyCacheMs: 0 });
     const key = await createApiKey(t.db.knex, { name: "short-lived", role: "admin" });
-    expect((await whoami({ Authorization: `Bearer ${key.key}` })).status).toBe(200);
-    const revoked = await revokeApiKey(t.db.knex, key.id);
-    expect(revoked.revoked_at).toBeInstanceOf(Date);
-    const { status, body } = await whoami({ Authorization: `Bearer ${key.key}` });
+    const auth = { Authorization: `Bearer ${key.key}` };
+    try {
+      expect((await whoami(auth, uncached)).status).toBe(200);
+      const revoked = await revokeApiKey(t.db.knex, key.id);
+      expect(revoked.revoked_at).toBeInstanceOf(Date);
+      const { status, body } = await whoami(auth, uncached);
+      expect(status).toBe(401);
+      expect(errorOf(body).data.code).toBe("UNAUTHORIZED");
+    } finally {
+      await uncached.close();
+    }
+  });
+
+  it("revoked outside the server (CLI, SQL) stop working within the key cache's lifetime", async () => {
+    const ttlMs = 300;
+    const cached = await startTestServer(t.db, { apiKeyCacheMs: ttlMs });
+    const key = await createApiKey(t.db.knex, { name: "cached", role: "read" });
+    const auth = { Authorization: `Bearer ${key.key}` };
+    try {
+      expect((await whoami(auth, cached)).status).toBe(200);
+      const revokedAt = performance.now();
+      await revokeApiKey(t.db.knex, key.id);
+      let status = 200;
+      while (status === 200 && performance.now() - revokedAt < 10 * ttlMs) {
+        status = (await whoami(auth, cached)).status;
+        if (status === 200) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(status).toBe(401);
+      // Bounded by the cache's lifetime (plus the polling interval and a slow machine's slack).
+      expect(performance.now() - revokedAt).toBeLessThan(ttlMs + 1_000);
+      // And it stays refused: a refused key is never cached.
+      await new Promise((resolve) => setTimeout(resolve, ttlMs + 50));
+      expect((await whoami(auth, cached)).status).toBe(401);
+    } finally {
+      await cached.close();
+    }
+  });
+
+  it("stop working at once when revoked through this server, even while cached", async () => {
+    const key = await createApiKey(t.db.knex, { name: "revoked over HTTP", role: "read" });
+    const auth = { Authorization: `Bearer ${key.key}` };
+    // The default server caches accepted keys for 5 s; this call caches the key.
+    expect((await whoami(auth)).status).toBe(200);
+    const admin = server.client(t.keys.admin.key);
+    await admin.apiKeys.revoke.mutate({ id: key.id });
+    const { status, body } = await whoami(auth);
     expect(status).toBe(401);
     expect(errorOf(body).data.code).toBe("UNAUTHORIZED");
     expect((await listApiKeys(t.db.knex)).map((k) => k.id)).not.toContain(key.id);

@@ -9,6 +9,7 @@ describe("readApiEnv", () => {
       PLE_API_BODY_LIMIT_BYTES: DEFAULT_BODY_LIMIT_BYTES,
       PLE_API_SHUTDOWN_TIMEOUT_MS: 10_000,
       LOG_LEVEL: "info",
+      PLE_API_KEY_CACHE_MS: 5_000,
     });
   });
 
@@ -32,6 +33,8 @@ describe("readApiEnv", () => {
     ["PORT", "70000"],
     ["PLE_API_BODY_LIMIT_BYTES", "12"],
     ["LOG_LEVEL", "loud"],
+    ["PLE_API_KEY_CACHE_MS", "-1"],
+    ["PLE_API_KEY_CACHE_MS", "600000"],
   ])("refuses %s=%s with one line naming the variable", (name, value) => {
     expect(() => readApiEnv({ [name]: value })).toThrow(ApiEnvError);
     expect(() => readApiEnv({ [name]: value })).toThrow(

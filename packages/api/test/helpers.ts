@@ -65,13 +65,18 @@ export interface TestServer {
 /** Starts the API on 127.0.0.1 on a free port, capturing its log lines. */
 export async function startTestServer(
   db: PleDatabase,
-  opts: { bodyLimitBytes?: number; logger?: Logger } = {},
+  opts: { bodyLimitBytes?: number; logger?: Logger; apiKeyCacheMs?: number } = {},
 ): Promise<TestServer> {
   const logs: string[] = [];
   const logger =
     opts.logger ??
     createLogger({ level: "info", destination: { write: (line: string) => logs.push(line) } });
-  const api = createServer({ db, logger, bodyLimitBytes: opts.bodyLimitBytes });
+  const api = createServer({
+    db,
+    logger,
+    bodyLimitBytes: opts.bodyLimitBytes,
+    apiKeyCacheMs: opts.apiKeyCacheMs,
+  });
   const url = await api.listen(0);
   return {
     api,

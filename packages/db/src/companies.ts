@@ -118,14 +118,50 @@ export function getCompany(q: Queryable, input: CompanyGetInput): Promise<Compan
   });
 }
 
-/** A company and its slots. */
+const SLOT_COLUMNS = [
+  "slot_uid",
+  "company_uid",
+  "role",
+  "status",
+  "person_id",
+  "created_at",
+  "updated_at",
+] as const;
+
+/**
+ * A company and its slots in one statement (a LEFT JOIN: one row per slot, the
+ * company's columns repeated), so a look-up is one round trip, not two.
+ */
 export function getCompanyWithSlots(
   q: Queryable,
   input: CompanyGetInput,
 ): Promise<CompanyWithSlots> {
   return mapErrors(async () => {
-    const company = await getCompany(q, input);
-    return { company, slots: await slotsOf(q, company.company_uid) };
+    const [field, value] =
+      "company_uid" in input
+        ? (["company_uid", input.company_uid] as const)
+        : "website" in input
+          ? (["website", input.website] as const)
+          : (["apollo_company_id", input.apollo_company_id] as const);
+    const result = await q.raw<{ rows: Array<Record<string, unknown>> }>(
+      `SELECT ${COMPANY_COLUMNS.map((c) => `c.${c}`).join(", ")},
+              ${SLOT_COLUMNS.map((c) => `s.${c} AS slot_${c}`).join(", ")}
+         FROM ${COMPANY} c
+         LEFT JOIN marketing.company_slot s ON s.company_uid = c.company_uid
+        WHERE c.${field} = ?
+        ORDER BY array_position(ARRAY['CEO','CFO','HR']::text[], s.role)`,
+      [value],
+    );
+    const first = result.rows[0];
+    if (first === undefined) throw notFound(field, value);
+    const slots: Slot[] = [];
+    for (const row of result.rows) {
+      if (row.slot_slot_uid === null) continue;
+      const slot: Record<string, unknown> = {};
+      for (const column of SLOT_COLUMNS) slot[column] = row[`slot_${column}`];
+      slots.push(Slot.parse(slot));
+    }
+    return { company: Company.parse(first), slots };
   });
 }
 

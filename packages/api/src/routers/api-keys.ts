@@ -5,6 +5,7 @@
 import { API_KEY_ROLES, createApiKey, getApiKey, listApiKeys, revokeApiKey } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
+import { forgetApiKey } from "../api-key-cache.js";
 import { adminProcedure, readProcedure } from "../trpc.js";
 
 const ApiKeyId = z
@@ -31,7 +32,10 @@ export const apiKeysRouter = {
     .mutation(({ ctx, input }) =>
       ctx.write((trx) => createApiKey(trx, input), { replayable: false }),
     ),
-  revoke: adminProcedure
-    .input(ApiKeyRevokeInput)
-    .mutation(({ ctx, input }) => ctx.write((trx) => revokeApiKey(trx, input.id))),
+  revoke: adminProcedure.input(ApiKeyRevokeInput).mutation(async ({ ctx, input }) => {
+    const revoked = await ctx.write((trx) => revokeApiKey(trx, input.id));
+    // Committed: no cache of this process may accept the key any more.
+    forgetApiKey(input.id);
+    return revoked;
+  }),
 } satisfies TRPCRouterRecord;
