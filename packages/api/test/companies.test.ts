@@ -146,6 +146,43 @@ describe("companies", () => {
     expect(partial.map((h) => h.company.company_name)).toContain("Starkweather Farms");
   });
 
+  it("search ranks names containing the query first and falls back to fuzzy matches only when none does", async () => {
+    for (const [name, site] of [
+      ["Quillfeather Labs", "quillfeather.example.com"],
+      ["Quillfeather Labs International", "quillfeather-intl.example.com"],
+      ["Quilfeathers Holdings", "quilfeathers.example.com"],
+      ["50% Off Outlet_Co", "fifty-off.example.com"],
+    ] as const) {
+      await writer.companies.create({ company_name: name, website: site });
+    }
+    // Both names holding the word; the closer (shorter) one first; the near miss is not mixed in.
+    const contained = await reader.companies.search({ query: "quillfeather labs", limit: 10 });
+    expect(contained.map((h) => h.company.company_name)).toEqual([
+      "Quillfeather Labs",
+      "Quillfeather Labs International",
+    ]);
+    expect(contained[0]?.score).toBeGreaterThan(contained[1]?.score ?? 1);
+    // No name holds the misspelling: the fuzzy matches, best first, scores in 0..1.
+    const fuzzy = await reader.companies.search({ query: "Quilfeathr", limit: 10 });
+    expect(fuzzy[0]?.company.company_name).toBe("Quilfeathers Holdings");
+    expect(fuzzy.map((h) => h.company.company_name)).toContain("Quillfeather Labs");
+    for (const hit of fuzzy) {
+      expect(hit.score).toBeGreaterThanOrEqual(0.6);
+      expect(hit.score).toBeLessThanOrEqual(1);
+    }
+    expect(fuzzy.map((h) => h.score)).toEqual([...fuzzy.map((h) => h.score)].sort((a, b) => b - a));
+    // LIKE's wildcards are literal; a query without letters or digits still finds its substring.
+    const literal = await reader.companies.search({ query: "% Off", limit: 10 });
+    expect(literal.map((h) => h.company.company_name)).toEqual(["50% Off Outlet_Co"]);
+    expect(
+      (await reader.companies.search({ query: "%", limit: 10 })).map((h) => h.company.company_name),
+    ).toEqual(["50% Off Outlet_Co"]);
+    expect(await reader.companies.search({ query: "Zyxwvutsrq", limit: 10 })).toEqual([]);
+    // The limit holds in both phases.
+    expect(await reader.companies.search({ query: "quillfeather", limit: 1 })).toHaveLength(1);
+    expect(await reader.companies.search({ query: "Quilfeathr", limit: 1 })).toHaveLength(1);
+  });
+
   it("update changes the name; taking another company's website is ALREADY_EXISTS", async () => {
     const a = await seedCompany(writer);
     const b = await seedCompany(writer);

@@ -66,6 +66,12 @@ describe("look-ups use their indexes", () => {
       "company_name_trgm_idx",
     ],
     [
+      "company name search, fuzzy (word similarity)",
+      "SELECT * FROM marketing.company WHERE ? OPERATOR(public.<%) company_name",
+      ["Indx Co 17"],
+      "company_name_trgm_idx",
+    ],
+    [
       "person name (any case)",
       "SELECT * FROM marketing.people WHERE lower(name) = lower(?)",
       ["person 7"],
