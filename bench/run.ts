@@ -244,7 +244,7 @@ function runChild(script: string, args: string[]): Promise<ImportChildResult> {
 }
 
 // ---------------------------------------------------------------------------
-// Import: raw COPY, bulk import (N and 4N), naive per-row
+// Import: raw COPY, `ple import companies` (N and 4N), naive per-row
 // ---------------------------------------------------------------------------
 
 interface ImportFigures {
@@ -289,7 +289,7 @@ async function rawCopy(): Promise<number> {
 async function bulkImport(file: string, rows: number, label: string) {
   const url = await scratchDatabase(label);
   try {
-    log(`bulk import of ${fmt(rows)} rows (${label}) …`);
+    log(`ple import companies of ${fmt(rows)} rows (${label}) …`);
     const result = await runChild("import-child.js", [file, url]);
     const check = await withClient(url, async (c) => {
       const r = await c.query(`SELECT (SELECT count(*) FROM marketing.company)::int AS companies,
@@ -304,7 +304,11 @@ async function bulkImport(file: string, rows: number, label: string) {
         `(after start-up ${fmt(result.baseline_rss_mb, 1)} MB); DB: ${fmt(check.companies)} companies, ` +
         `${fmt(check.slots)} slots, ${fmt(check.audit)} audit rows, ${fmt(check.rejects)} rejects`,
     );
-    if (check.companies !== result.created || check.slots !== 3 * check.companies) {
+    if (
+      check.companies !== result.created ||
+      check.slots !== 3 * check.companies ||
+      check.rejects !== result.rejected
+    ) {
       throw new Error(`${label}: the database does not hold what the import reported`);
     }
     return { ...result, rowsPerSec: (rows / result.ms) * 1000, check };
@@ -580,8 +584,8 @@ async function main() {
     out("| path | rows/s |");
     out("| --- | ---: |");
     out(`| raw COPY into bare tables (limit) | ${fmt(f.copyRowsPerSec)} |`);
-    out(`| bulk import, N=${fmt(N)} | ${fmt(f.importRowsPerSec)} |`);
-    out(`| bulk import, 4N=${fmt(4 * N)} | ${fmt(f.import4RowsPerSec)} |`);
+    out(`| \`ple import companies\` (runImport), N=${fmt(N)} | ${fmt(f.importRowsPerSec)} |`);
+    out(`| \`ple import companies\` (runImport), 4N=${fmt(4 * N)} | ${fmt(f.import4RowsPerSec)} |`);
     out(
       `| naive insert_company_with_slots per row (${fmt(NAIVE_N)} rows) | ${fmt(f.naiveRowsPerSec)} |`,
     );
