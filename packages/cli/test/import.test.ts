@@ -82,6 +82,26 @@ describe("import companies", () => {
     expect(await databaseChecksums(t.db.knex)).toEqual(before);
   });
 
+  it("rejects a row holding a NUL byte, keeps it with the NUL shown as ␀, and keeps it once", async () => {
+    const file = writeTemp(
+      tempDir(),
+      "nul.csv",
+      'name,website\n"Nul\u0000 Corp",nul-one.example\nFine Corp,nul-fine.example\n',
+    );
+    const first = await runImport("companies", stores(), { file });
+    expect(first).toMatchObject({ created: 1, rejected: 1 });
+    expect(first.rejects[0]).toMatchObject({
+      row_number: 1,
+      error_code: "VALIDATION_FAILED",
+      field: "name",
+      raw_row: '"Nul\u2400 Corp",nul-one.example',
+    });
+    const again = await runImport("companies", stores(), { file });
+    expect(again).toMatchObject({ created: 0, existing: 1, rejected: 1 });
+    const stored = await listImportRejects(t.db.knex, { source_file: file });
+    expect(stored.map((r) => r.raw_row)).toEqual(['"Nul\u2400 Corp",nul-one.example']);
+  });
+
   it("fails with a clear error when a required column is missing", async () => {
     const file = writeTemp(tempDir(), "nocol.csv", "name,url\nA,a.example\n");
     await expect(runImport("companies", stores(), { file })).rejects.toMatchObject({

@@ -101,7 +101,21 @@ export function defaultRejectsFile(file: string): string {
   return join(dirname(file), `${basename(file, ext)}.rejects.csv`);
 }
 
-const ROW_ATTEMPTS = 3;
+/**
+ * Attempts at a batch transaction that lost a race with another writer (deadlock, serialization
+ * failure). Each retry rolls the whole transaction back first, releasing every lock it held, and
+ * waits a jittered, growing while so that the writers it met get ahead; a batch that still loses
+ * after this many fails the import rather than reject a valid row.
+ */
+const BATCH_ATTEMPTS = 8;
+const RETRY_BASE_MS = 50;
+const RETRY_MAX_MS = 2000;
+
+/** Full jitter: a random wait up to base · 2^(attempt-1), capped. */
+function backoff(attemptNo: number): Promise<void> {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attemptNo - 1));
+  return new Promise((done) => setTimeout(done, Math.random() * ceiling));
+}
 
 /** A batch the set-based path hands to the row-by-row path (rolled back first). */
 class RowByRow extends Error {
@@ -110,8 +124,16 @@ class RowByRow extends Error {
   }
 }
 
+/** A lost race (deadlock 40P01, serialization failure 40001): retry the whole transaction. */
 function isRetryable(err: unknown): boolean {
-  return isPleError(err) && err.details?.retryable === true;
+  if (!isPleError(err)) return false;
+  const sqlstate = err.details?.sqlstate;
+  return err.details?.retryable === true || sqlstate === "40P01" || sqlstate === "40001";
+}
+
+/** PostgreSQL text cannot hold NUL: a reject shows it as ␀ (in the database and the report). */
+function storable(text: string): string {
+  return text.includes("\u0000") ? text.replaceAll("\u0000", "\u2400") : text;
 }
 
 function rejectFrom(row: CsvRow, err: unknown): RejectedRow {
@@ -119,9 +141,9 @@ function rejectFrom(row: CsvRow, err: unknown): RejectedRow {
     return {
       row_number: row.rowNumber,
       error_code: err.code,
-      field: err.field ?? null,
-      message: err.message,
-      raw_row: row.raw,
+      field: err.field === undefined ? null : storable(err.field),
+      message: storable(err.message),
+      raw_row: storable(row.raw),
     };
   }
   throw err;
@@ -140,6 +162,16 @@ function checkFieldCount(row: CsvRow): void {
       field: "row",
       details: { reason: "field_count" },
     });
+  }
+  if (!row.raw.includes("\u0000")) return;
+  for (const [column, value] of Object.entries(row.record)) {
+    if (value.includes("\u0000")) {
+      throw new PleError(
+        "VALIDATION_FAILED",
+        `column "${column}" holds a NUL byte, which cannot be stored`,
+        { field: column, details: { reason: "nul_byte" } },
+      );
+    }
   }
 }
 
@@ -516,7 +548,16 @@ export async function runImport(
       people.map((p) => ({ ...p.person.person, company_uid: p.companyUid, source })),
     );
     if (personResults.some((result) => result.status === "rejected")) throw new RowByRow();
-    // 4. The slots, in file order.
+    // 4. The slots, in file order — their rows locked first in slot_uid order, so that two
+    //    imports linking into the same slots (from files in different orders) queue up
+    //    instead of deadlocking.
+    await store.lockSlots(
+      people.flatMap((p) =>
+        p.companyUid === null || p.person.role === null
+          ? []
+          : [formatSlotUid(p.companyUid, p.person.role)],
+      ),
+    );
     for (const [index, result] of personResults.entries()) {
       const p = people[index];
       if (p === undefined || result.status === "rejected") {
@@ -584,17 +625,14 @@ export async function runImport(
         batchRejects = [...invalid];
         for (const [index, { row, parsed }] of planned.entries()) {
           options.onProgress?.({ rows: done + invalid.length + index, bytes: row.bytes });
-          // A row that lost a race with another writer (serialization failure, deadlock) is
-          // tried again before it counts as rejected.
-          for (let attemptNo = 1; ; attemptNo++) {
-            try {
-              outcomes.push(await store.savepoint((sp) => handleRow(sp, row, parsed)));
-              break;
-            } catch (err) {
-              if (isRetryable(err) && attemptNo < ROW_ATTEMPTS) continue;
-              batchRejects.push(rejectFrom(row, err));
-              break;
-            }
+          try {
+            outcomes.push(await store.savepoint((sp) => handleRow(sp, row, parsed)));
+          } catch (err) {
+            // A row that lost a race with another writer is not a bad row: retrying it in
+            // this transaction would keep the locks that caused the deadlock, so the whole
+            // batch is rolled back and retried (retrying below).
+            if (isRetryable(err)) throw err;
+            batchRejects.push(rejectFrom(row, err));
           }
         }
         await finish(store);
@@ -604,7 +642,8 @@ export async function runImport(
         try {
           return await attempt();
         } catch (err) {
-          if (!isRetryable(err) || attemptNo >= ROW_ATTEMPTS) throw err;
+          if (!isRetryable(err) || attemptNo >= BATCH_ATTEMPTS) throw err;
+          await backoff(attemptNo);
         }
       }
     };
