@@ -131,6 +131,14 @@ const SLOT_COLUMNS = [
   "updated_at",
 ] as const;
 
+/** The slot of a company ⟕ slot row (its columns prefixed slot_), or null when it has none. */
+function slotOfRow(row: Record<string, unknown>): Slot | null {
+  if (row.slot_slot_uid === null || row.slot_slot_uid === undefined) return null;
+  const slot: Record<string, unknown> = {};
+  for (const column of SLOT_COLUMNS) slot[column] = row[`slot_${column}`];
+  return Slot.parse(slot);
+}
+
 /**
  * A company and its slots in one statement (a LEFT JOIN: one row per slot, the
  * company's columns repeated), so a look-up is one round trip, not two.
@@ -159,12 +167,44 @@ export function getCompanyWithSlots(
     if (first === undefined) throw notFound(field, value);
     const slots: Slot[] = [];
     for (const row of result.rows) {
-      if (row.slot_slot_uid === null) continue;
-      const slot: Record<string, unknown> = {};
-      for (const column of SLOT_COLUMNS) slot[column] = row[`slot_${column}`];
-      slots.push(Slot.parse(slot));
+      const slot = slotOfRow(row);
+      if (slot !== null) slots.push(slot);
     }
     return { company: Company.parse(first), slots };
+  });
+}
+
+/**
+ * Several companies and their slots by company_uid, in one statement (for
+ * look-ups that arrive together). Unknown uids are absent from the map.
+ */
+export function getCompaniesWithSlots(
+  q: Queryable,
+  companyUids: readonly string[],
+): Promise<Map<string, CompanyWithSlots>> {
+  return mapErrors(async () => {
+    const found = new Map<string, CompanyWithSlots>();
+    if (companyUids.length === 0) return found;
+    const result = await q.raw<{ rows: Array<Record<string, unknown>> }>(
+      `SELECT ${COMPANY_COLUMNS.map((c) => `c.${c}`).join(", ")},
+              ${SLOT_COLUMNS.map((c) => `s.${c} AS slot_${c}`).join(", ")}
+         FROM ${COMPANY} c
+         LEFT JOIN marketing.company_slot s ON s.company_uid = c.company_uid
+        WHERE c.company_uid = ANY(?::text[])
+        ORDER BY c.company_uid, array_position(ARRAY['CEO','CFO','HR']::text[], s.role)`,
+      [[...new Set(companyUids)]],
+    );
+    for (const row of result.rows) {
+      const uid = String(row.company_uid);
+      let entry = found.get(uid);
+      if (entry === undefined) {
+        entry = { company: Company.parse(row), slots: [] };
+        found.set(uid, entry);
+      }
+      const slot = slotOfRow(row);
+      if (slot !== null) entry.slots.push(slot);
+    }
+    return found;
   });
 }
 

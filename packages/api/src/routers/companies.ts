@@ -21,6 +21,7 @@ import {
   updateCompany,
 } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
+import { companyBatcherFor } from "../company-batcher.js";
 import { readProcedure, writeProcedure } from "../trpc.js";
 
 export const companiesRouter = {
@@ -32,7 +33,11 @@ export const companiesRouter = {
   /** A company and its slots, by company_uid, website (any form) or apollo_company_id. */
   get: readProcedure
     .input(CompanyGetInput)
-    .query(({ ctx, input }) => getCompanyWithSlots(ctx.db.knex, input)),
+    .query(({ ctx, input }) =>
+      "company_uid" in input
+        ? companyBatcherFor(ctx.db).get(input.company_uid)
+        : getCompanyWithSlots(ctx.db.knex, input),
+    ),
 
   /** Companies oldest first; pass next_cursor back as cursor for the next page. */
   list: readProcedure
