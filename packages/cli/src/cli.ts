@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { isPleError } from "@ple/core";
-import { DbConfigError, type PleDatabase } from "@ple/db";
+import { DbConfigError, messageWithoutSql, type PleDatabase } from "@ple/db";
 import type { CommandContext, CommandSpec, Io, OptionSpec } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { openCliDatabase } from "./embedded-lock.js";
@@ -235,12 +235,15 @@ function reportError(err: unknown, io: Io, json: boolean, command: string): numb
     if (json) writeLine(io.stdout, renderJson({ error: err.toJSON() }));
     const field = err.field ? ` (${err.field})` : "";
     // An operator needs the underlying reason of an internal error (the API hides it; we may not).
+    // Never the SQL text knex puts in front of a driver's message.
     const cause =
-      err.code === "INTERNAL" && err.cause instanceof Error ? ` (cause: ${err.cause.message})` : "";
+      err.code === "INTERNAL" && err.cause instanceof Error
+        ? ` (cause: ${messageWithoutSql(err.cause)})`
+        : "";
     writeLine(io.stderr, `ple: ${err.code}${field}: ${err.message}${cause}`);
     return EXIT.error;
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageWithoutSql(err);
   if (json) writeLine(io.stdout, renderJson({ error: { code: "INTERNAL", message } }));
   writeLine(io.stderr, `ple: unexpected error: ${message}`);
   return EXIT.error;

@@ -7,6 +7,7 @@
 import { PleError } from "@ple/core";
 import type { Knex } from "knex";
 import type { PleDatabase } from "./database.js";
+import { toPleError } from "./errors.js";
 
 export interface ActorContext {
   /** Who acts: an API key id, `cli:<user>`, … */
@@ -33,15 +34,33 @@ function isPleDatabase(db: PleDatabase | Knex): db is PleDatabase {
   return "kind" in db && "execScript" in db;
 }
 
-/** Runs fn in one transaction whose changes are attributed to ctx. */
-export function withActor<T>(
+/**
+ * Runs fn in one transaction whose changes are attributed to ctx. A failure while opening,
+ * setting up or committing the transaction (no connection, the server went away) reaches the
+ * caller as a PleError (DATABASE_UNAVAILABLE for a lost database); what fn throws reaches it
+ * unchanged, unless it is a lost database too.
+ */
+export async function withActor<T>(
   db: PleDatabase | Knex,
   ctx: ActorContext,
   fn: (trx: Knex.Transaction) => Promise<T>,
 ): Promise<T> {
   const knex = isPleDatabase(db) ? db.knex : db;
-  return knex.transaction(async (trx) => {
-    await setActor(trx, ctx);
-    return fn(trx);
-  });
+  // What fn threw (set in the callback, so a plain variable would not be narrowed).
+  const fromFn: unknown[] = [];
+  try {
+    return await knex.transaction(async (trx) => {
+      await setActor(trx, ctx);
+      try {
+        return await fn(trx);
+      } catch (err) {
+        fromFn.push(err);
+        throw err;
+      }
+    });
+  } catch (err) {
+    const mapped = toPleError(err);
+    if (fromFn.includes(err) && mapped.code !== "DATABASE_UNAVAILABLE") throw err;
+    throw mapped;
+  }
 }

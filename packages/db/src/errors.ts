@@ -54,7 +54,52 @@ const CONNECTION_ERRNOS = new Set([
   "ENOTFOUND",
   "ETIMEDOUT",
   "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ECONNABORTED",
+  "EAI_AGAIN",
 ]);
+
+/**
+ * Messages of node-postgres and knex errors that carry no SQLSTATE but mean the connection is
+ * gone or could not be had: the server went away mid-query, a client that already failed is
+ * reused, a connect timed out, the pool found no connection in time.
+ */
+const CONNECTION_LOST_MESSAGES = [
+  /^Connection terminated/,
+  /not queryable/,
+  /^timeout exceeded when trying to connect/i,
+  /^Knex: Timeout acquiring a connection/,
+  /^Unable to acquire a connection/,
+  /^connect (ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)/,
+  /^read (ECONNRESET|ETIMEDOUT)/,
+  /^write (EPIPE|ECONNRESET)/,
+];
+
+/**
+ * Whether err (or, for an AggregateError or a wrapped error, one of its parts) says the
+ * database could not be reached, although it has no SQLSTATE.
+ */
+function isConnectionLoss(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 3) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && CONNECTION_ERRNOS.has(code)) return true;
+  if (err.name === "KnexTimeoutError") return true;
+  const message = driverMessage(err);
+  if (CONNECTION_LOST_MESSAGES.some((re) => re.test(message))) return true;
+  if (err instanceof AggregateError && err.errors.some((e) => isConnectionLoss(e, depth + 1))) {
+    return true;
+  }
+  return err.cause !== undefined && isConnectionLoss(err.cause, depth + 1);
+}
+
+/**
+ * The message of an error with the SQL text knex puts in front of a driver's message cut off:
+ * for an operator's eyes (the CLI shows it for INTERNAL errors), never a statement.
+ */
+export function messageWithoutSql(err: unknown): string {
+  return err instanceof Error ? driverMessage(err) : String(err);
+}
 
 /** The driver's message, without the SQL text knex puts in front of it. */
 function driverMessage(err: Error): string {
@@ -130,6 +175,9 @@ export function toPleError(err: unknown): PleError {
       return new PleError("DATABASE_UNAVAILABLE", "The database did not answer in time", {
         cause: err,
       });
+    }
+    if (isConnectionLoss(err)) {
+      return new PleError("DATABASE_UNAVAILABLE", "The database is unavailable", { cause: err });
     }
     return new PleError("INTERNAL", "Internal database error", { cause: err });
   }

@@ -15,7 +15,7 @@ export {
   serverVersion,
 } from "./database.js";
 export { DbConfigError, type DbEnv, readDbEnv } from "./env.js";
-export { fieldOfConstraint, mapErrors, toPleError } from "./errors.js";
+export { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "./errors.js";
 export * from "./history.js";
 export * from "./idempotency.js";
 export * from "./import-rejects.js";

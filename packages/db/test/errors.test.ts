@@ -1,7 +1,8 @@
 import { isPleError, type PleError } from "@ple/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withActor } from "../src/actor.js";
 import { openDatabase } from "../src/database.js";
-import { fieldOfConstraint, mapErrors, toPleError } from "../src/errors.js";
+import { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "../src/errors.js";
 import { createTestDatabase, type TestDatabase } from "../src/testing.js";
 
 let t: TestDatabase;
@@ -87,6 +88,49 @@ describe("toPleError", () => {
     } finally {
       await db.close();
     }
+  });
+
+  it("maps node-postgres connection losses without a SQLSTATE to DATABASE_UNAVAILABLE", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), {
+      code: "ECONNREFUSED",
+    });
+    const lost = [
+      new Error("Connection terminated unexpectedly"),
+      new Error("Client has encountered a connection error and is not queryable"),
+      new Error("select 1 - Connection terminated unexpectedly"),
+      new Error("timeout exceeded when trying to connect"),
+      new AggregateError([refused], ""),
+      new Error("wrapped", { cause: new Error("read ECONNRESET") }),
+      Object.assign(new Error("Knex: Timeout acquiring a connection."), {
+        name: "KnexTimeoutError",
+      }),
+    ];
+    for (const err of lost) {
+      expect({ message: err.message, code: toPleError(err).code }).toEqual({
+        message: err.message,
+        code: "DATABASE_UNAVAILABLE",
+      });
+    }
+    expect(toPleError(new Error("Connection to the moon lost")).code).toBe("INTERNAL");
+  });
+
+  it("withActor reports a database it cannot reach as DATABASE_UNAVAILABLE", async () => {
+    const db = await openDatabase({ url: "postgres://postgres@127.0.0.1:1/postgres" });
+    try {
+      const err = await withActor(db, { actor: "test" }, async () => "never").catch(
+        (e: unknown) => e,
+      );
+      expect(isPleError(err) && err.code).toBe("DATABASE_UNAVAILABLE");
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("messageWithoutSql keeps the driver's message and drops knex's SQL text", async () => {
+    const err = await t.db.knex
+      .raw("SELECT no_such_column FROM marketing.company")
+      .catch((e: unknown) => e);
+    expect(messageWithoutSql(err)).toBe('column "no_such_column" does not exist');
   });
 
   it("passes a PleError through and wraps anything else as INTERNAL", () => {
