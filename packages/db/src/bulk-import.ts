@@ -19,7 +19,13 @@
  * makes the batch fall back to the per-row SQL function, row by row in savepoints, so exactly
  * that row is rejected with its error.
  */
-import { type CompanyUid, type PersonCreateInput, type PersonId, PleError } from "@ple/core";
+import {
+  type CompanyUid,
+  isPleError,
+  type PersonCreateInput,
+  type PersonId,
+  PleError,
+} from "@ple/core";
 import type { Knex } from "knex";
 import type { Queryable } from "./database.js";
 import { toPleError } from "./errors.js";
@@ -73,8 +79,28 @@ function isDataError(err: unknown): boolean {
 }
 
 function isRetryable(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
+  const code = isPleError(err) ? err.details?.sqlstate : (err as { code?: unknown }).code;
   return code === "40P01" || code === "40001";
+}
+
+/** Whether q is a transaction (so that fn runs in a savepoint of it). */
+function inTransaction(q: Queryable): boolean {
+  return "isTransaction" in q && q.isTransaction === true;
+}
+
+/**
+ * After a deadlock or serialization failure: retry here only when this call owns the
+ * transaction. Inside the caller's transaction a retry in a savepoint would keep every lock
+ * the transaction already holds and meet the same deadlock again, so the error (a PleError with
+ * details.retryable) goes to the caller, who rolls the whole transaction back and retries it.
+ */
+function retryHere(q: Queryable, err: unknown, attempt: number): boolean {
+  return isRetryable(err) && attempt < MAX_ATTEMPTS && !inTransaction(q);
+}
+
+/** A short, random wait before a retry, so that the writers that met do not meet again. */
+function jitter(attempt: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, Math.random() * 25 * 2 ** attempt));
 }
 
 /** Runs fn in a savepoint (or a transaction when q is not in one). */
@@ -167,6 +193,7 @@ const COMPANY_INSERT_SQL = `
              WHERE (SELECT count(*) FROM marketing.company_slot AS s WHERE s.company_uid = e.uid) < 3
            ) AS c
      CROSS JOIN unnest(ARRAY['CEO', 'CFO', 'HR']) AS r(role)
+     ORDER BY 1
     ON CONFLICT DO NOTHING
   )
   SELECT company_uid, website FROM created`;
@@ -256,6 +283,8 @@ async function companiesRowByRow(
           : exists(out.company_uid, out.matched_by === "website" ? "website" : "apollo_company_id"),
       );
     } catch (err) {
+      // A lost race is no fault of the row: the caller retries the transaction.
+      if (isRetryable(err)) throw toPleError(err);
       outcomes.push({ status: "rejected", error: toPleError(err) });
     }
   }
@@ -293,7 +322,10 @@ export async function importCompanyBatch(
         return outcomes.map((out) => out ?? missingOutcome());
       });
     } catch (err) {
-      if (isRetryable(err) && attempt < MAX_ATTEMPTS) continue;
+      if (retryHere(q, err, attempt)) {
+        await jitter(attempt);
+        continue;
+      }
       if (isDataError(err)) return companiesRowByRow(q, rows);
       throw toPleError(err);
     }
@@ -302,6 +334,26 @@ export async function importCompanyBatch(
 
 function missingOutcome(): never {
   throw new PleError("INTERNAL", "bulk import left a row without an outcome");
+}
+
+/**
+ * Locks the slots among slotUids that exist, in slot_uid order, until the caller's transaction
+ * ends: an import that then links people into them in file order cannot deadlock with another
+ * import linking into the same slots in another order (they queue on the first shared slot).
+ */
+export async function lockImportSlots(q: Queryable, slotUids: readonly string[]): Promise<void> {
+  if (slotUids.length === 0) return;
+  try {
+    await q.raw(
+      `SELECT s.slot_uid FROM marketing.company_slot AS s
+        WHERE s.slot_uid IN (SELECT json_array_elements_text(?::json))
+        ORDER BY s.slot_uid
+          FOR UPDATE OF s`,
+      [JSON.stringify([...new Set(slotUids)])],
+    );
+  } catch (err) {
+    throw toPleError(err);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -414,6 +466,8 @@ async function peopleRowByRow(
         person_id: out.person_id as PersonId,
       });
     } catch (err) {
+      // A lost race is no fault of the row: the caller retries the transaction.
+      if (isRetryable(err)) throw toPleError(err);
       outcomes.push({ status: "rejected", error: toPleError(err) });
     }
   }
@@ -451,7 +505,10 @@ export async function importPersonBatch(
         return outcomes.map((out) => out ?? missingOutcome());
       });
     } catch (err) {
-      if (isRetryable(err) && attempt < MAX_ATTEMPTS) continue;
+      if (retryHere(q, err, attempt)) {
+        await jitter(attempt);
+        continue;
+      }
       if (isDataError(err)) return peopleRowByRow(q, rows);
       throw toPleError(err);
     }

@@ -22,7 +22,20 @@ export interface ImportReject extends Required<Omit<ImportRejectInput, "field">>
   created_at: Date;
 }
 
-/** Stores rejects (in batches); returns how many were stored. */
+/**
+ * The form in which text is stored in import_reject: PostgreSQL text cannot hold U+0000, so
+ * every NUL becomes ␀ (U+2400 SYMBOL FOR NULL), the form `ple import` already shows it in its
+ * reject report. A reader of raw_row sees where the NUL was; callers that compare rows with
+ * stored ones (a re-run's de-duplication) compare this form.
+ */
+export function storedRejectText(text: string): string {
+  return text.includes("\u0000") ? text.replaceAll("\u0000", "\u2400") : text;
+}
+
+/**
+ * Stores rejects (in batches); returns how many were stored. raw_row, field and message are
+ * stored in storedRejectText form (a NUL as ␀).
+ */
 export function recordImportRejects(q: Queryable, rejects: ImportRejectInput[]): Promise<number> {
   return mapErrors(async () => {
     for (const reject of rejects) {
@@ -36,10 +49,10 @@ export function recordImportRejects(q: Queryable, rejects: ImportRejectInput[]):
     const rows = rejects.map((r) => ({
       source_file: r.source_file,
       row_number: r.row_number,
-      raw_row: r.raw_row,
+      raw_row: storedRejectText(r.raw_row),
       error_code: r.error_code,
-      field: r.field ?? null,
-      message: r.message,
+      field: r.field == null ? null : storedRejectText(r.field),
+      message: storedRejectText(r.message),
     }));
     for (let i = 0; i < rows.length; i += 500) await q(TABLE).insert(rows.slice(i, i + 500));
     return rows.length;

@@ -37,6 +37,7 @@ import {
   searchCompanies,
   setValidation,
   slotEvents,
+  storedRejectText,
   updateCompany,
   updatePerson,
   vacateSlot,
@@ -558,5 +559,24 @@ describe("import rejects", () => {
       ]),
     );
     expect(bad).toMatchObject({ code: "VALIDATION_FAILED", field: "row_number" });
+  });
+
+  it("stores a row holding NUL bytes with each NUL as ␀", async () => {
+    const raw = "Nul\u0000 Corp,nul\u0000.example";
+    await recordImportRejects(q, [
+      {
+        source_file: "nul.csv",
+        row_number: 1,
+        raw_row: raw,
+        error_code: "VALIDATION_FAILED",
+        field: "website",
+        message: "bad website nul\u0000.example",
+      },
+    ]);
+    const [row] = await listImportRejects(q, { source_file: "nul.csv" });
+    expect(row?.raw_row).toBe("Nul\u2400 Corp,nul\u2400.example");
+    expect(row?.raw_row).toBe(storedRejectText(raw));
+    expect(row?.message).toBe("bad website nul\u2400.example");
+    expect(storedRejectText("no nul here")).toBe("no nul here");
   });
 });

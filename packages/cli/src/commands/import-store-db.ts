@@ -13,9 +13,11 @@ import {
   importPersonBatch,
   linkPersonToSlot,
   listImportRejects,
+  lockImportSlots,
   type PleDatabase,
   type Queryable,
   recordImportRejects,
+  storedRejectText,
 } from "@ple/db";
 import { asActor } from "./actor.js";
 import type {
@@ -34,7 +36,12 @@ async function orNull<T>(lookup: Promise<T>, notFound: string): Promise<T | null
   }
 }
 
-const rejectKey = (rowNumber: number, rawRow: string) => `${rowNumber}\u0000${rawRow}`;
+/**
+ * A reject's identity within its file: row number and the row as stored (storedRejectText, a NUL
+ * as ␀), so that rows read back from import_reject and rows of this run
+ * compare equal.
+ */
+const rejectKey = (rowNumber: number, storedRawRow: string) => `${rowNumber}\n${storedRawRow}`;
 
 export function databaseImportStores(db: PleDatabase, actor: string): ImportStoreFactory {
   // Rejects already kept for a file (from an earlier or killed run), so a re-run adds none.
@@ -103,6 +110,9 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
     importPeople(people) {
       return importPersonBatch(q, people);
     },
+    async lockSlots(slotUids: readonly string[]) {
+      await lockImportSlots(q, slotUids);
+    },
     async linkPerson(personId: PersonId, slotUid: string): Promise<LinkOutcome> {
       try {
         const change = await linkPersonToSlot(q, {
@@ -129,7 +139,7 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       }
       const fresh: RejectToRecord[] = [];
       for (const reject of rejects) {
-        const key = rejectKey(reject.row_number, reject.raw_row);
+        const key = rejectKey(reject.row_number, storedRejectText(reject.raw_row));
         if (known.has(key) || mine.has(key)) continue;
         fresh.push(reject);
         mine.add(key);

@@ -48,6 +48,11 @@ export interface ImportStore {
   importCompanies(companies: readonly CompanyCreateInput[]): Promise<CompanyBatchOutcome[]>;
   /** Imports a batch of people set-based (idempotent by email), one outcome per row. */
   importPeople(people: readonly PersonCreateInput[]): Promise<PersonBatchOutcome[]>;
+  /**
+   * Locks these slots (those that exist) until the batch ends, in slot_uid order, so that
+   * concurrent imports linking into the same slots take their locks in one order.
+   */
+  lockSlots(slotUids: readonly string[]): Promise<void>;
   /** Links a person into a slot; a conflict is an outcome, not an error, and undoes nothing. */
   linkPerson(personId: PersonId, slotUid: string): Promise<LinkOutcome>;
   /** Keeps rejected rows; recording the same file and row again changes nothing. */
