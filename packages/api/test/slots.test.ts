@@ -89,6 +89,39 @@ describe("slots", () => {
     expect(vacated.released_person_id).toBe(person(c, 1));
   });
 
+  it("displace with expected_person_id: SLOT_CONFLICT naming the occupant unless it is still there", async () => {
+    const c = await seedCompany(writer, 3);
+    await writer.slots.link({ slot_uid: c.slot("CFO"), person_id: person(c, 0) });
+    const stale = await rejectionOf(
+      writer.slots.displace({
+        slot_uid: c.slot("CFO"),
+        person_id: person(c, 1),
+        expected_person_id: person(c, 2),
+      }),
+    );
+    expect(stale.code).toBe("CONFLICT");
+    expect(stale.cause).toMatchObject({
+      code: "SLOT_CONFLICT",
+      field: "expected_person_id",
+      details: { person_id: person(c, 0), expected_person_id: person(c, 2) },
+    });
+    const displaced = await writer.slots.displace({
+      slot_uid: c.slot("CFO"),
+      person_id: person(c, 1),
+      expected_person_id: person(c, 0),
+    });
+    expect(displaced.slot).toMatchObject({ status: "filled", person_id: person(c, 1) });
+    expect(displaced.released_person_id).toBe(person(c, 0));
+    const malformed = await rejectionOf(
+      writer.slots.displace({
+        slot_uid: c.slot("CFO"),
+        person_id: person(c, 2),
+        expected_person_id: "nobody",
+      }),
+    );
+    expect(malformed.code).toBe("BAD_REQUEST");
+  });
+
   it("a move the state machine forbids is INVALID_TRANSITION with from and event", async () => {
     const c = await seedCompany(writer);
     const confirmOpen = await rejectionOf(writer.slots.confirm({ slot_uid: c.slot("CEO") }));

@@ -171,8 +171,32 @@ describe("look-ups, slot moves and history", () => {
       const taken = await cli(t.db, ["slot", "displace", hrSlot.slot_uid, newcomer.person_id]);
       expect(taken.code).toBe(1);
     }
+    // --expected names the occupant the caller saw: anyone else there is SLOT_CONFLICT.
+    const stale = await cli(t.db, [
+      "slot",
+      "displace",
+      ceoSlot.slot_uid,
+      newcomer.person_id,
+      "--expected",
+      newcomer.person_id,
+      "--json",
+    ]);
+    expect(stale.code).toBe(1);
+    expect(stale.json().error).toMatchObject({
+      code: "SLOT_CONFLICT",
+      field: "expected_person_id",
+      details: { person_id: ceo },
+    });
     const displaced = (
-      await cli(t.db, ["slot", "displace", ceoSlot.slot_uid, newcomer.person_id, "--json"])
+      await cli(t.db, [
+        "slot",
+        "displace",
+        ceoSlot.slot_uid,
+        newcomer.person_id,
+        "--expected",
+        ceo,
+        "--json",
+      ])
     ).json();
     expect(displaced).toMatchObject({ changed: true, released_person_id: ceo });
     expect(displaced.slot.person_id).toBe(newcomer.person_id);

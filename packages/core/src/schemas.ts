@@ -365,10 +365,16 @@ export type SlotRejectInput = z.infer<typeof SlotRejectInput>;
 export const SlotVacateInput = z.strictObject({ slot_uid: SlotUidSchema });
 export type SlotVacateInput = z.infer<typeof SlotVacateInput>;
 
-/** Replace the person of a filled slot with another (filled → filled, audited). */
+/**
+ * Replace the person of a filled slot with another (filled → filled, audited). With
+ * expected_person_id, the displacement happens only if that person still holds the slot;
+ * otherwise SLOT_CONFLICT names the current occupant (so concurrent callers cannot each
+ * displace someone they never saw).
+ */
 export const SlotDisplaceInput = z.strictObject({
   slot_uid: SlotUidSchema,
   person_id: PersonIdSchema,
+  expected_person_id: PersonIdSchema.optional(),
 });
 export type SlotDisplaceInput = z.infer<typeof SlotDisplaceInput>;
 

@@ -272,8 +272,15 @@ END;
 $$;
 
 -- filled → filled with another person: the explicit, audited displacement.
--- Returns the displaced person as displaced_person_id.
-CREATE FUNCTION marketing.displace_slot_person(p_slot_uid text, p_person_id text)
+-- Returns the displaced person as displaced_person_id. With p_expected_person_id
+-- the caller names the occupant it saw: if someone else holds the slot by now,
+-- PL003 SLOT_CONFLICT names the current occupant and nothing changes, so of many
+-- concurrent displacements of one occupant exactly one wins (as with link).
+CREATE FUNCTION marketing.displace_slot_person(
+  p_slot_uid text,
+  p_person_id text,
+  p_expected_person_id text DEFAULT NULL
+)
 RETURNS json
 LANGUAGE plpgsql
 AS $$
@@ -285,6 +292,15 @@ BEGIN
   PERFORM marketing.require_person(p_person_id);
   v_slot := marketing.lock_slot(p_slot_uid);
   PERFORM marketing.slot_status_after(v_slot, 'displace');
+  IF p_expected_person_id IS NOT NULL AND v_slot.person_id IS DISTINCT FROM p_expected_person_id THEN
+    PERFORM marketing.raise_error(
+      'PL003', 'expected_person_id',
+      format('expected_person_id: slot %s is held by %s, not %s',
+             p_slot_uid, v_slot.person_id, p_expected_person_id),
+      jsonb_build_object('slot_uid', p_slot_uid, 'status', v_slot.status,
+                         'person_id', v_slot.person_id, 'expected_person_id', p_expected_person_id)
+    );
+  END IF;
   IF v_slot.person_id = p_person_id THEN
     PERFORM marketing.raise_person_already_linked(p_person_id, p_slot_uid);
   END IF;

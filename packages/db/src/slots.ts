@@ -131,7 +131,7 @@ interface SlotJson {
 async function callSlotFunction(
   q: Queryable,
   sql: string,
-  bindings: string[],
+  bindings: Array<string | null>,
   slotUid: string,
 ): Promise<SlotChange> {
   const result = await q.raw<{ rows: Array<{ result: SlotJson }> }>(sql, bindings);
@@ -192,13 +192,17 @@ export function vacateSlot(q: Queryable, input: SlotVacateInput): Promise<SlotCh
   );
 }
 
-/** Replaces the person of a filled slot (filled → filled, recorded as DISPLACED). */
+/**
+ * Replaces the person of a filled slot (filled → filled, recorded as DISPLACED). With
+ * expected_person_id, SLOT_CONFLICT (field expected_person_id, details.person_id = the current
+ * occupant) when someone else holds the slot by now.
+ */
 export function displaceSlotPerson(q: Queryable, input: SlotDisplaceInput): Promise<SlotChange> {
   return mapErrors(() =>
     callSlotFunction(
       q,
-      "SELECT marketing.displace_slot_person(?, ?) AS result",
-      [input.slot_uid, input.person_id],
+      "SELECT marketing.displace_slot_person(?, ?, ?) AS result",
+      [input.slot_uid, input.person_id, input.expected_person_id ?? null],
       input.slot_uid,
     ),
   );

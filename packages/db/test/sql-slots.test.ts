@@ -207,6 +207,64 @@ describe("propose, confirm, reject, vacate, displace", () => {
     });
   });
 
+  it("displaces only the expected occupant: PL003 naming the current one otherwise", async () => {
+    const c = await company();
+    const [a, b, d] = [await person(), await person(), await person()];
+    await link(a, c.CEO);
+    const conflict = await sqlError(call("displace_slot_person", [c.CEO, b, d]));
+    expect(conflict).toMatchObject({ code: "PL003", column: "expected_person_id" });
+    expect(JSON.parse(conflict.detail ?? "{}")).toMatchObject({
+      slot_uid: c.CEO,
+      person_id: a,
+      expected_person_id: d,
+    });
+    expect(await slot(c.CEO)).toEqual({ status: "filled", person_id: a });
+    expect(await call("displace_slot_person", [c.CEO, b, a])).toMatchObject({
+      person_id: b,
+      displaced_person_id: a,
+    });
+    // A NULL expectation is the plain displacement.
+    expect(await call("displace_slot_person", [c.CEO, d, null])).toMatchObject({
+      person_id: d,
+      displaced_person_id: b,
+    });
+  });
+
+  it("20 connections displacing one expected occupant: exactly one wins, 19 PL003", async () => {
+    const c = await company();
+    const first = await person();
+    await link(first, c.HR);
+    const people: string[] = [];
+    for (let i = 0; i < 20; i++) people.push(await person());
+    const clients = await Promise.all(people.map(() => connect(url)));
+    try {
+      const results = await Promise.all(
+        clients.map(async (client, i) => {
+          await client.query("BEGIN");
+          try {
+            await client.query("SELECT marketing.displace_slot_person($1, $2, $3)", [
+              c.HR,
+              people[i],
+              first,
+            ]);
+            await client.query("SELECT pg_sleep(0.01)");
+            await client.query("COMMIT");
+            return "ok";
+          } catch (err) {
+            await client.query("ROLLBACK");
+            return String((err as { code?: unknown }).code);
+          }
+        }),
+      );
+      expect(results.filter((r) => r === "ok")).toHaveLength(1);
+      expect(results.filter((r) => r === "PL003")).toHaveLength(19);
+      const winner = people[results.indexOf("ok")];
+      expect(await slot(c.HR)).toEqual({ status: "filled", person_id: winner });
+    } finally {
+      await Promise.all(clients.map((client) => client.end()));
+    }
+  });
+
   it("refuses moves the state machine does not allow, with PL002 and {from, event}", async () => {
     const c = await company();
     const p = await person();

@@ -169,10 +169,19 @@ export type SlotMove = "link" | "propose" | "confirm" | "reject" | "vacate" | "d
 /** One slot move, attributed to the actor in the audit log. */
 export function slotMove(
   db: PleDatabase,
-  options: { move: SlotMove; slotUid: string; personId?: string; actor: string },
+  options: {
+    move: SlotMove;
+    slotUid: string;
+    personId?: string;
+    /** displace only: the occupant the caller expects (SLOT_CONFLICT if someone else holds it). */
+    expectedPersonId?: string;
+    actor: string;
+  },
 ): Promise<SlotChange> {
   const slot_uid = options.slotUid;
   const person_id = options.personId;
+  const expected =
+    options.expectedPersonId === undefined ? {} : { expected_person_id: options.expectedPersonId };
   return asActor(db, options.actor, (trx) => {
     switch (options.move) {
       case "link":
@@ -191,7 +200,7 @@ export function slotMove(
       case "displace":
         return displaceSlotPerson(
           trx,
-          unwrap(parseInput(SlotDisplaceInput, { slot_uid, person_id })),
+          unwrap(parseInput(SlotDisplaceInput, { slot_uid, person_id, ...expected })),
         );
       default: {
         const never: never = options.move;
@@ -378,13 +387,30 @@ function slotSpec(move: SlotMove, summary: string, withPerson: boolean): Command
         ? [{ name: "PERSON_ID", required: true, description: "the person (PE-YYYYMMDD-NNNNNN)" }]
         : []),
     ],
-    options: {},
-    examples: [`ple slot ${move} ${example}${withPerson ? " PE-20261126-000007" : ""}`],
+    options:
+      move === "displace"
+        ? {
+            expected: {
+              type: "string",
+              valueName: "PERSON_ID",
+              description:
+                "displace only if this person still holds the slot (else SLOT_CONFLICT naming who does)",
+            },
+          }
+        : {},
+    examples: [
+      `ple slot ${move} ${example}${withPerson ? " PE-20261126-000007" : ""}`,
+      ...(move === "displace"
+        ? [`ple slot displace ${example} PE-20261126-000007 --expected PE-20261126-000003`]
+        : []),
+    ],
     async run(ctx, args) {
+      const expected = move === "displace" ? stringOption(args, "expected") : undefined;
       const change = await slotMove(await ctx.db(), {
         move,
         slotUid: positional(args, 0, "SLOT_UID"),
         ...(withPerson ? { personId: positional(args, 1, "PERSON_ID") } : {}),
+        ...(expected === undefined ? {} : { expectedPersonId: expected }),
         actor: ctx.env.actor,
       });
       return { data: change, human: renderChange(move, change) };

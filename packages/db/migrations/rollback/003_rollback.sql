@@ -8,7 +8,7 @@ DROP FUNCTION marketing.insert_person(text, text, text, text, text, text);
 DROP TRIGGER company_slot_before_delete ON marketing.company_slot;
 DROP FUNCTION marketing.company_slot_before_delete();
 DROP FUNCTION marketing.delete_company(text, boolean);
-DROP FUNCTION marketing.displace_slot_person(text, text);
+DROP FUNCTION marketing.displace_slot_person(text, text, text);
 DROP FUNCTION marketing.vacate_slot(text);
 DROP FUNCTION marketing.reject_slot(text);
 DROP FUNCTION marketing.confirm_slot(text);
