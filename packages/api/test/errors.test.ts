@@ -3,7 +3,8 @@
  * status, the field — and never SQL, a stack trace or an e-mail address.
  */
 import { ERROR_CODES, type ErrorCode } from "@ple/core";
-import { openDatabase } from "@ple/db";
+import { createApiKey, openDatabase } from "@ple/db";
+import { createTestDatabase } from "@ple/db/testing";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -195,7 +196,7 @@ describe("error codes over HTTP", () => {
     expect(missing.error?.data.code).toBe("NOT_FOUND");
   });
 
-  it("INTERNAL → 500 with a generic message and the request id, nothing from the database", async () => {
+  it("a database that cannot be reached → 503 DATABASE_UNAVAILABLE, nothing from the driver", async () => {
     // A server whose database pool is gone: every query fails inside the driver.
     const broken = await openDatabase({ url: new URL(t.db.url ?? "").toString() });
     await broken.close();
@@ -207,10 +208,10 @@ describe("error codes over HTTP", () => {
       });
       const text = await response.text();
       bodies.push(text);
-      expect(response.status).toBe(500);
+      expect(response.status).toBe(503);
       const error = (JSON.parse(text) as { error: { json: ErrorBody } }).error.json;
-      expect(error.data.code).toBe("INTERNAL");
-      expect(error.message).toBe("Internal server error. Request id: req-broken.");
+      expect(error.data.code).toBe("DATABASE_UNAVAILABLE");
+      expect(error.message).not.toMatch(/pool|knex|acquire/i);
       const health = await fetch(`${url}/health`);
       expect(health.status).toBe(503);
       expect(await health.json()).toMatchObject({
@@ -219,6 +220,30 @@ describe("error codes over HTTP", () => {
       });
     } finally {
       await api.close();
+    }
+  });
+
+  it("INTERNAL → 500 with a generic message and the request id, nothing from the database", async () => {
+    // A database whose api_key table is missing: the key look-up fails with an
+    // error no PLE code describes.
+    const own = await createTestDatabase();
+    const key = await createApiKey(own.db.knex, { name: "orphan", role: "read" });
+    await own.db.knex.raw("ALTER TABLE marketing.api_key RENAME TO api_key_gone");
+    const api = createServer({ db: own.db, apiKeyCacheMs: 0 });
+    const url = await api.listen(0);
+    try {
+      const response = await fetch(`${url}/trpc/apiKeys.whoami`, {
+        headers: { Authorization: `Bearer ${key.key}`, "X-Request-Id": "req-broken" },
+      });
+      const text = await response.text();
+      bodies.push(text);
+      expect(response.status).toBe(500);
+      const error = (JSON.parse(text) as { error: { json: ErrorBody } }).error.json;
+      expect(error.data.code).toBe("INTERNAL");
+      expect(error.message).toBe("Internal server error. Request id: req-broken.");
+    } finally {
+      await api.close();
+      await own.drop();
     }
   });
 
