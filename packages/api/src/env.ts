@@ -2,6 +2,7 @@
  * The API server's configuration — the only file of @ple/api that reads
  * process.env. (DATABASE_URL and PLE_DATA_DIR belong to @ple/db's env.)
  */
+import { parseEnv } from "@ple/db";
 import { z } from "zod";
 import { DEFAULT_API_KEY_CACHE_MS, MAX_API_KEY_CACHE_MS } from "./api-key-cache.js";
 import { LOG_LEVELS } from "./logger.js";
@@ -29,24 +30,7 @@ const ApiEnv = z.object({
 });
 export type ApiEnv = z.infer<typeof ApiEnv>;
 
-export class ApiEnvError extends Error {
-  override name = "ApiEnvError";
-}
-
 /** Reads and validates the API's environment; a bad value fails with one line naming the variable. */
 export function readApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
-  const present = Object.fromEntries(
-    Object.keys(ApiEnv.shape).flatMap((name) => {
-      const value = env[name];
-      return value === undefined || value === "" ? [] : [[name, value]];
-    }),
-  );
-  const parsed = ApiEnv.safeParse(present);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const name = issue ? String(issue.path[0]) : "environment";
-  const value = issue ? present[name] : undefined;
-  throw new ApiEnvError(
-    `Invalid ${name}${value === undefined ? "" : ` (${JSON.stringify(value)})`}: ${issue?.message ?? "invalid"}`,
-  );
+  return parseEnv(ApiEnv, env);
 }

@@ -6,7 +6,7 @@ export {
   MAX_API_KEY_CACHE_MS,
 } from "./api-key-cache.js";
 export { type ApiActor, type Context, createContext, createContextInner } from "./context.js";
-export { type ApiEnv, ApiEnvError, readApiEnv } from "./env.js";
+export { type ApiEnv, readApiEnv } from "./env.js";
 export { describeError, type PleErrorData, trpcCodeFor } from "./errors.js";
 export { checkHealth, type Health } from "./health.js";
 export { MAX_BATCH_SIZE } from "./limits.js";

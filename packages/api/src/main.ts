@@ -3,8 +3,8 @@
  * DATABASE_URL is unset), applies pending migrations, serves the API and
  * shuts down gracefully on SIGTERM/SIGINT.
  */
-import { listApiKeys, migrateLatest, openDatabase } from "@ple/db";
-import { ApiEnvError, readApiEnv } from "./env.js";
+import { ConfigError, listApiKeys, migrateLatest, openDatabase } from "@ple/db";
+import { readApiEnv } from "./env.js";
 import { createLogger } from "./logger.js";
 import { createServer } from "./server.js";
 
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof ApiEnvError ? error.message : String(error);
+  const message = error instanceof ConfigError ? error.message : String(error);
   process.stderr.write(`ple-api: ${message}\n`);
   process.exit(1);
 });

@@ -7,11 +7,11 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { isPleError } from "@ple/core";
-import { DbConfigError, messageWithoutSql, type PleDatabase } from "@ple/db";
+import { ConfigError, messageWithoutSql, type PleDatabase } from "@ple/db";
 import type { CommandContext, CommandSpec, Io, OptionSpec } from "./command.js";
 import { COMMANDS } from "./commands/index.js";
 import { openCliDatabase } from "./embedded-lock.js";
-import { ConfigError, readEnv } from "./env.js";
+import { readEnv } from "./env.js";
 import { renderJson } from "./output.js";
 import { UsageError } from "./usage-error.js";
 
@@ -224,7 +224,7 @@ export async function runCli(
 }
 
 function reportError(err: unknown, io: Io, json: boolean, command: string): number {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof DbConfigError) {
+  if (err instanceof UsageError || err instanceof ConfigError) {
     const code = err instanceof UsageError ? "USAGE" : "CONFIG";
     if (json) writeLine(io.stdout, renderJson({ error: { code, message: err.message } }));
     const hint = err instanceof UsageError ? `\nRun \`ple ${err.command ?? command} --help\`.` : "";

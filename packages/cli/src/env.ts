@@ -4,7 +4,8 @@
  * (PORT, HOST, LOG_LEVEL) are read here through @ple/api's readApiEnv.
  */
 import { userInfo } from "node:os";
-import { type ApiEnv, ApiEnvError, readApiEnv } from "@ple/api";
+import { type ApiEnv, readApiEnv } from "@ple/api";
+import { parseEnv } from "@ple/db";
 import { z } from "zod";
 
 /** A retention period in whole days; empty or unset keeps rows forever. */
@@ -43,29 +44,6 @@ export interface CliEnv {
   source: NodeJS.ProcessEnv;
 }
 
-/** Bad configuration: one clear line naming the variable. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-  constructor(
-    readonly variable: string,
-    problem: string,
-  ) {
-    super(`${variable} ${problem}`);
-  }
-}
-
-function readApiSettings(source: NodeJS.ProcessEnv): ApiEnv {
-  try {
-    return readApiEnv(source);
-  } catch (err) {
-    if (err instanceof ApiEnvError) {
-      const variable = /^Invalid (\w+)/.exec(err.message)?.[1] ?? "environment";
-      throw new ConfigError(variable, err.message.replace(/^Invalid \w+\s*/, "is invalid "));
-    }
-    throw err;
-  }
-}
-
 function osUser(): string {
   try {
     return userInfo().username || "unknown";
@@ -75,17 +53,7 @@ function osUser(): string {
 }
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): CliEnv {
-  // Unset and empty mean the same: "not configured".
-  const present = Object.fromEntries(
-    Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ""),
-  );
-  const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? "environment");
-    throw new ConfigError(variable, issue?.message ?? "is invalid");
-  }
-  const env = parsed.data;
+  const env = parseEnv(EnvSchema, source);
   return {
     actor: env.PLE_ACTOR ?? `cli:${osUser()}`,
     retention: {
@@ -93,7 +61,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): CliEnv {
       auditDays: env.PLE_RETENTION_AUDIT_DAYS ?? null,
       rejectDays: env.PLE_RETENTION_REJECT_DAYS ?? null,
     },
-    api: readApiSettings(source),
+    api: readApiEnv(source),
     color: env.NO_COLOR === undefined,
     source,
   };

@@ -1,4 +1,6 @@
 /** @ple/cli — the `ple` ops command as plain functions (the binary is dist/bin.js). */
+
+export { ConfigError } from "@ple/db";
 export { commandHelp, EXIT, groupHelp, type RunOptions, runCli } from "./cli.js";
 export type { CommandContext, CommandOutput, CommandSpec, Io } from "./command.js";
 export { apikeyCreate, apikeyList, apikeyRevoke } from "./commands/apikey.js";
@@ -36,4 +38,4 @@ export {
 export { backup, piiErase, type RestoreReport, restore, retentionPurge } from "./commands/ops.js";
 export { SAMPLE_DIR, type SeedResult, seedSample } from "./commands/seed.js";
 export { prepareStart, type RunningServer, type StartResult, serve } from "./commands/serve.js";
-export { type CliEnv, ConfigError, readEnv } from "./env.js";
+export { type CliEnv, readEnv } from "./env.js";

@@ -109,7 +109,7 @@ describe("runCli", () => {
     });
     expect(code).toBe(2);
     expect(io.err()).toBe(
-      "ple: PLE_RETENTION_AUDIT_DAYS must be a whole number of days (e.g. 365)\n",
+      "ple: PLE_RETENTION_AUDIT_DAYS: must be a whole number of days (e.g. 365)\n",
     );
   });
 });

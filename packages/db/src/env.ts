@@ -35,29 +35,37 @@ export interface DbEnv {
 
 export const DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 
-/** Bad configuration: one clear line naming the variable. */
-export class DbConfigError extends Error {
-  override name = "DbConfigError";
+/** Bad configuration: one clear line naming the variable (never its value, which may hold a secret). */
+export class ConfigError extends Error {
+  override name = "ConfigError";
   constructor(
     readonly variable: string,
     problem: string,
   ) {
-    super(`${variable} ${problem}`);
+    super(`${variable}: ${problem}`);
   }
 }
 
-export function readDbEnv(source: NodeJS.ProcessEnv = process.env): DbEnv {
-  // Unset and empty mean the same: "not configured".
+/**
+ * Validates the variables a schema names, for every package's env.ts. Unset and
+ * empty (or blank) mean the same: "not configured". The first problem fails
+ * with one ConfigError naming the variable.
+ */
+export function parseEnv<S extends z.ZodObject>(schema: S, source: NodeJS.ProcessEnv): z.infer<S> {
   const present = Object.fromEntries(
-    Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ""),
+    Object.keys(schema.shape).flatMap((name) => {
+      const value = source[name];
+      return value === undefined || value.trim() === "" ? [] : [[name, value]];
+    }),
   );
-  const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? "environment");
-    throw new DbConfigError(variable, issue?.message ?? "is invalid");
-  }
-  const env = parsed.data;
+  const parsed = schema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ConfigError(String(issue?.path[0] ?? "environment"), issue?.message ?? "is invalid");
+}
+
+export function readDbEnv(source: NodeJS.ProcessEnv = process.env): DbEnv {
+  const env = parseEnv(EnvSchema, source);
   return {
     databaseUrl: env.DATABASE_URL,
     dataDir: resolve(env.PLE_DATA_DIR ?? ".ple-data"),

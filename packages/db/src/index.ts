@@ -14,7 +14,7 @@ export {
   runScript,
   serverVersion,
 } from "./database.js";
-export { DbConfigError, type DbEnv, readDbEnv } from "./env.js";
+export { ConfigError, type DbEnv, parseEnv, readDbEnv } from "./env.js";
 export { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "./errors.js";
 export * from "./history.js";
 export * from "./idempotency.js";

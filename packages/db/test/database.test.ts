@@ -22,10 +22,10 @@ describe("readDbEnv", () => {
 
   it("rejects a bad URL with one line naming the variable", () => {
     expect(() => readDbEnv({ DATABASE_URL: "mysql://x" })).toThrow(
-      /^DATABASE_URL must be a postgres:\/\//,
+      /^DATABASE_URL: must be a postgres:\/\//,
     );
     expect(() => readDbEnv({ PLE_TEST_DATABASE_URL: "nonsense" })).toThrow(
-      /^PLE_TEST_DATABASE_URL /,
+      /^PLE_TEST_DATABASE_URL: /,
     );
   });
 });
