@@ -32,38 +32,9 @@ import {
 import { parse } from "csv-parse";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import { ADMIN_URL, API_SECONDS, KEEP, N, NAIVE_N, ONLY, SEARCH_N } from "./env.js";
 import { company, newCompanies, writeExport } from "./generate.js";
 
-// ---------------------------------------------------------------------------
-// Configuration
-// ---------------------------------------------------------------------------
-
-function setting(flag: string, env: string, fallback: string): string {
-  const arg = process.argv.find((a) => a.startsWith(`--${flag}=`));
-  return arg?.slice(flag.length + 3) ?? process.env[env] ?? fallback;
-}
-
-function count(flag: string, env: string, fallback: number): number {
-  const raw = setting(flag, env, String(fallback));
-  const value = Number(raw.replace(/_/g, ""));
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`--${flag} / ${env} must be a whole number ≥ 1, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const N = count("n", "BENCH_N", 200_000);
-const NAIVE_N = Math.min(N, count("naive-n", "BENCH_NAIVE_N", 20_000));
-const SEARCH_N = count("search-n", "BENCH_SEARCH_N", 500_000);
-const API_SECONDS = count("api-seconds", "BENCH_API_SECONDS", 10);
-const ONLY = new Set(setting("only", "BENCH_ONLY", "import,api,search").split(","));
-const ADMIN_URL = setting(
-  "database-url",
-  "BENCH_DATABASE_URL",
-  process.env.PLE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
-);
-const KEEP = process.argv.includes("--keep");
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const WORK = mkdtempSync(join(tmpdir(), "ple-bench-"));
 const UID_DAY = "20260101";
