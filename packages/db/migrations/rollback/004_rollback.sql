@@ -23,6 +23,10 @@ DROP TRIGGER company_slot_record_change ON marketing.company_slot;
 DROP TRIGGER company_record_update ON marketing.company;
 DROP TRIGGER company_record_change ON marketing.company;
 DROP FUNCTION marketing.record_change();
+DROP TRIGGER people_record_insert ON marketing.people;
+DROP TRIGGER company_slot_record_insert ON marketing.company_slot;
+DROP TRIGGER company_record_insert ON marketing.company;
+DROP FUNCTION marketing.record_insert();
 
 DROP TABLE marketing.import_reject;
 DROP TABLE marketing.slot_event;

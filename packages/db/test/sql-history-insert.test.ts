@@ -1,0 +1,162 @@
+/**
+ * Inserts are recorded per statement (marketing.record_insert, migration 004,
+ * from the statement's transition table): each inserted row still gets exactly
+ * one audit row and one history version, with the transaction's actor,
+ * request id, application and txid, and later changes in the same
+ * transaction still fold into that version.
+ */
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "../src/testing.js";
+import { connect } from "./sql-helpers.js";
+
+let client: pg.Client;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  const t = await createTestDatabase();
+  drop = t.drop;
+  client = await connect(t.url);
+});
+afterAll(async () => {
+  await client.end();
+  await drop();
+});
+
+async function all<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+  return (await client.query<T>(sql, params)).rows;
+}
+
+describe("inserts recorded per statement", () => {
+  it("a many-row statement writes one audit row and one version per row, with the transaction's settings", async () => {
+    await client.query("BEGIN");
+    await client.query(
+      `SELECT set_config('ple.actor', 'cli:import', true), set_config('ple.request_id', 'req-bulk', true),
+              set_config('ple.application', 'ple-cli', true)`,
+    );
+    const [tx] = await all<{ txid: string }>("SELECT txid_current()::text AS txid");
+    const created = await all<{ company_uid: string }>(
+      `WITH c AS (
+         INSERT INTO marketing.company (company_uid, company_name, website)
+         SELECT marketing.gen_company_uid(), 'Many ' || g, 'many' || g || '.example'
+           FROM generate_series(1, 5) AS g
+         RETURNING company_uid
+       ), s AS (
+         INSERT INTO marketing.company_slot (slot_uid, company_uid, role)
+         SELECT 'SL-' || c.company_uid || '-' || r, c.company_uid, r
+           FROM c CROSS JOIN unnest(ARRAY['CEO', 'CFO', 'HR']) AS r
+       )
+       SELECT company_uid FROM c ORDER BY company_uid`,
+    );
+    await client.query("COMMIT");
+    const uids = created.map((c) => c.company_uid);
+    expect(uids).toHaveLength(5);
+
+    const audit = await all<Record<string, unknown>>(
+      `SELECT a.table_name, a.record_key, a.operation, a.old_values IS NULL AS no_old,
+              a.changed_columns, a.actor, a.request_id, a.application, a.txid::text AS txid,
+              a.new_values = coalesce(
+                (SELECT to_jsonb(c) FROM marketing.company AS c WHERE c.company_uid = a.record_key),
+                (SELECT to_jsonb(s) FROM marketing.company_slot AS s WHERE s.slot_uid = a.record_key)
+              ) AS same_row
+         FROM marketing.audit_log AS a
+        WHERE a.record_key = ANY($1) OR a.record_key IN (
+                SELECT slot_uid FROM marketing.company_slot WHERE company_uid = ANY($1))
+        ORDER BY a.audit_id`,
+      [uids],
+    );
+    expect(audit).toHaveLength(20);
+    for (const entry of audit) {
+      expect(entry).toMatchObject({
+        operation: "INSERT",
+        no_old: true,
+        changed_columns: null,
+        actor: "cli:import",
+        request_id: "req-bulk",
+        application: "ple-cli",
+        txid: tx?.txid,
+        same_row: true,
+      });
+    }
+    expect(
+      audit
+        .filter((a) => a.table_name === "company")
+        .map((a) => a.record_key)
+        .sort(),
+    ).toEqual(uids);
+
+    const versions = await all<Record<string, unknown>>(
+      `SELECT h.operation, h.actor, h.request_id, h.txid::text AS txid, h.valid_to = 'infinity' AS current,
+              h.valid_from = c.updated_at AS from_updated_at, h.row_data = to_jsonb(c) AS same_row
+         FROM marketing.company_history AS h JOIN marketing.company AS c USING (company_uid)
+        WHERE h.company_uid = ANY($1)
+       UNION ALL
+       SELECT h.operation, h.actor, h.request_id, h.txid::text, h.valid_to = 'infinity',
+              h.valid_from = s.updated_at, h.row_data = to_jsonb(s)
+         FROM marketing.company_slot_history AS h JOIN marketing.company_slot AS s USING (slot_uid)
+        WHERE s.company_uid = ANY($1)`,
+      [uids],
+    );
+    expect(versions).toHaveLength(20);
+    for (const version of versions) {
+      expect(version).toEqual({
+        operation: "INSERT",
+        actor: "cli:import",
+        request_id: "req-bulk",
+        txid: tx?.txid,
+        current: true,
+        from_updated_at: true,
+        same_row: true,
+      });
+    }
+  });
+
+  it("an insert and an update in one transaction make one version; a later transaction a second", async () => {
+    await client.query("BEGIN");
+    const [c] = await all<{ company_uid: string }>(
+      `INSERT INTO marketing.company (company_uid, company_name, website)
+       VALUES (marketing.gen_company_uid(), 'Fold', 'fold.example') RETURNING company_uid`,
+    );
+    const uid = c?.company_uid;
+    await client.query(
+      "UPDATE marketing.company SET company_name = 'Fold 2' WHERE company_uid = $1",
+      [uid],
+    );
+    await client.query("COMMIT");
+    await client.query(
+      "UPDATE marketing.company SET company_name = 'Fold 3' WHERE company_uid = $1",
+      [uid],
+    );
+    const versions = await all<{ operation: string; name: string; current: boolean }>(
+      `SELECT operation, row_data ->> 'company_name' AS name, valid_to = 'infinity' AS current
+         FROM marketing.company_history WHERE company_uid = $1 ORDER BY valid_from`,
+      [uid],
+    );
+    expect(versions).toEqual([
+      { operation: "INSERT", name: "Fold 2", current: false },
+      { operation: "UPDATE", name: "Fold 3", current: true },
+    ]);
+    const audit = await all<{ operation: string }>(
+      "SELECT operation FROM marketing.audit_log WHERE record_key = $1 ORDER BY audit_id",
+      [uid],
+    );
+    expect(audit.map((a) => a.operation)).toEqual(["INSERT", "UPDATE", "UPDATE"]);
+  });
+
+  it("a statement that inserts nothing writes nothing", async () => {
+    const [before] = await all<{ audit: string; history: string }>(
+      `SELECT (SELECT count(*) FROM marketing.audit_log)::text AS audit,
+              (SELECT count(*) FROM marketing.company_history)::text AS history`,
+    );
+    await client.query(
+      `INSERT INTO marketing.company (company_uid, company_name, website)
+       SELECT marketing.gen_company_uid(), 'Again', 'fold.example'
+       ON CONFLICT DO NOTHING`,
+    );
+    const [after] = await all<{ audit: string; history: string }>(
+      `SELECT (SELECT count(*) FROM marketing.audit_log)::text AS audit,
+              (SELECT count(*) FROM marketing.company_history)::text AS history`,
+    );
+    expect(after).toEqual(before);
+  });
+});
