@@ -45,13 +45,10 @@ const rejectKey = (rowNumber: number, storedRawRow: string) => `${rowNumber}\n${
 
 export function databaseImportStores(db: PleDatabase, actor: string): ImportStoreFactory {
   // Rejects already kept for a file (from an earlier or killed run), so a re-run adds none.
-  const knownRejects = new Map<string, Set<string>>();
-  // Rejects recorded by the batch in progress (file → keys), known only once it commits.
-  let recorded = new Map<string, Set<string>>();
-  const rejectsOf = async (q: Queryable, file: string): Promise<Set<string>> => {
-    let known = knownRejects.get(file);
-    if (known) return known;
-    known = new Set();
+  // (Loaded once per file; batches written at the same time share the one load.)
+  const knownRejects = new Map<string, Promise<Set<string>>>();
+  const loadRejects = async (q: Queryable, file: string): Promise<Set<string>> => {
+    const known = new Set<string>();
     let after: string | undefined;
     for (;;) {
       const page = await listImportRejects(q, {
@@ -64,11 +61,27 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       if (!last || page.length < 10_000) break;
       after = last.id;
     }
-    knownRejects.set(file, known);
     return known;
   };
+  const rejectsOf = async (q: Queryable, file: string): Promise<Set<string>> => {
+    const loading = knownRejects.get(file);
+    if (loading !== undefined) {
+      try {
+        return await loading;
+      } catch {
+        // Another batch's load failed with its transaction: load it again here.
+      }
+    }
+    const load = loadRejects(q, file);
+    knownRejects.set(file, load);
+    load.catch(() => {
+      if (knownRejects.get(file) === load) knownRejects.delete(file);
+    });
+    return load;
+  };
 
-  const storeOn = (q: Queryable): ImportStore => ({
+  /** A store on q; `recorded` collects the rejects its transaction wrote (file → keys). */
+  const storeOn = (q: Queryable, recorded: Map<string, Set<string>>): ImportStore => ({
     async findCompany(website, apolloCompanyId) {
       if (website !== null) {
         const byWebsite = await orNull(getCompany(q, { website }), "COMPANY_NOT_FOUND");
@@ -151,26 +164,29 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       );
     },
     savepoint(fn) {
-      if (!("isTransaction" in q) || q.isTransaction !== true) return fn(storeOn(q));
-      return q.transaction((sp) => fn(storeOn(sp)));
+      if (!("isTransaction" in q) || q.isTransaction !== true) return fn(storeOn(q, recorded));
+      return q.transaction((sp) => fn(storeOn(sp, recorded)));
     },
   });
 
   return {
+    // Two batches at once on a server (a pool of connections); one on the embedded database,
+    // whose single connection would only queue them.
+    parallelBatches: db.kind === "server" ? 2 : 1,
     async batch(dryRun, fn) {
+      // Rejects recorded by this batch, known only once it commits.
+      const recorded = new Map<string, Set<string>>();
       if (dryRun) {
         // Reads only: no transaction to hold open, nothing to roll back.
-        await fn(storeOn(db.knex));
+        await fn(storeOn(db.knex, recorded));
         return;
       }
-      recorded = new Map();
-      await asActor(db, actor, (trx) => fn(storeOn(trx)));
+      await asActor(db, actor, (trx) => fn(storeOn(trx, recorded)));
       // Committed: these rejects are now known (a rolled-back batch's are not).
       for (const [file, keys] of recorded) {
-        const known = knownRejects.get(file);
+        const known = await knownRejects.get(file)?.catch(() => undefined);
         if (known) for (const key of keys) known.add(key);
       }
-      recorded = new Map();
     },
   };
 }

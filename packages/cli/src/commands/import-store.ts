@@ -64,4 +64,9 @@ export interface ImportStore {
 export interface ImportStoreFactory {
   /** One transaction; read-only (and rolled back) for a dry run. */
   batch(dryRun: boolean, fn: (store: ImportStore) => Promise<void>): Promise<void>;
+  /**
+   * How many batch transactions may be open at once (default 1). A company import then writes
+   * the next batch's independent rows while the batch before is still being written.
+   */
+  readonly parallelBatches?: number;
 }

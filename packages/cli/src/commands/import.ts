@@ -1,7 +1,9 @@
 /**
  * `ple import companies|people FILE`: streams a CSV file into the registry in batches, each
  * batch one transaction written set-based (@ple/db's importCompanyBatch / importPersonBatch)
- * while the next batch is read and validated, so memory holds at most two batches. A row the
+ * while the next batch is read and validated. On a server a company import writes two batches
+ * at once (the later one's rows that depend on the one before wait for it), so memory holds at
+ * most three batches. A row the
  * database refuses is rejected alone; a batch the set-based path cannot take is redone with a
  * savepoint per row. A killed import can simply be run again: every write is idempotent
  * (companies by website or Apollo id, people by email, rejects by file and row). Every
@@ -259,6 +261,35 @@ async function writeRejectReport(path: string, file: string, rejects: RejectedRo
   }
   out.end();
   await once(out, "finish");
+}
+
+/**
+ * Splits a batch into the rows that can be written while the batch before is still being
+ * written and those that must wait for it. A row waits when one of its keys (website, Apollo
+ * id) is one of the batch before's, or one of an earlier waiting row's: what it finds or creates
+ * may depend on those rows. A row that goes at once shares no key with the batch before nor with
+ * any waiting row after it, so writing these rows first and the waiting ones after the batch
+ * before ends exactly as writing the file in order would.
+ */
+export function splitOnPrior<T>(
+  items: readonly T[],
+  keysOf: (item: T) => readonly string[],
+  priorKeys: ReadonlySet<string> | null,
+): { now: T[]; later: T[] } {
+  if (priorKeys === null || priorKeys.size === 0) return { now: [...items], later: [] };
+  const now: T[] = [];
+  const later: T[] = [];
+  const waiting = new Set<string>();
+  for (const item of items) {
+    const keys = keysOf(item);
+    if (keys.some((k) => priorKeys.has(k) || waiting.has(k))) {
+      later.push(item);
+      for (const k of keys) waiting.add(k);
+    } else {
+      now.push(item);
+    }
+  }
+  return { now, later };
 }
 
 /** Runs one import; `openStore` gives a store per batch transaction (or a read-only one for dry runs). */
@@ -599,8 +630,32 @@ export async function runImport(
     }
   };
 
-  const runBatch = async ({ size, lastBytes, planned, invalid }: Batch) => {
-    if (size === 0) return;
+  /** The batch before one being written: its keys, and when it has committed. */
+  interface PriorBatch {
+    keys: ReadonlySet<string>;
+    written: Promise<void>;
+  }
+
+  /** The website and Apollo id of a company row ("w:…", "a:…"). */
+  const keysOf = ({ parsed }: Planned): string[] => {
+    if (!("company" in parsed)) return [];
+    const { website, apollo_company_id: apollo } = parsed.company;
+    return apollo ? [`w:${website}`, `a:${apollo}`] : [`w:${website}`];
+  };
+  const companyKeysOf = (planned: readonly Planned[]): Set<string> =>
+    new Set(planned.flatMap(keysOf));
+
+  /** What one transaction's rows did: applied to the summary once their batch is done. */
+  interface PartResult {
+    outcomes: RowOutcome[];
+    rejects: RejectedRow[];
+  }
+
+  /** Writes some rows of a batch in one transaction (retried whole after a lost race). */
+  const writePart = async (
+    planned: readonly Planned[],
+    invalid: readonly RejectedRow[],
+  ): Promise<PartResult> => {
     let outcomes: RowOutcome[] = [];
     let batchRejects: RejectedRow[] = [];
     const finish = async (store: ImportStore) => {
@@ -660,21 +715,80 @@ export async function runImport(
         await retrying(rowByRow);
       }
     }
-    for (const out of outcomes) apply(out);
-    summary.rejected += batchRejects.length;
-    summary.rejects.push(...batchRejects);
-    done += size;
-    options.onProgress?.({ rows: done, bytes: lastBytes });
+    return { outcomes, rejects: batchRejects };
   };
 
-  // One batch is written while the next one is read and parsed: at most two in memory.
-  let writing: Promise<void> | null = null;
+  /**
+   * Writes a batch; resolves, once all its rows are committed, to a function that applies them
+   * to the summary. While `prior` (the batch before it) may still be writing, the rows that
+   * could depend on it wait: see splitOnPrior.
+   */
+  const runBatch = async (
+    { size, lastBytes, planned, invalid }: Batch,
+    prior: PriorBatch | null,
+  ): Promise<() => void> => {
+    const parts: PartResult[] = [];
+    if (size > 0) {
+      const { now, later } = splitOnPrior(planned, keysOf, prior?.keys ?? null);
+      if (now.length > 0 || invalid.length > 0) parts.push(await writePart(now, invalid));
+      if (later.length > 0) {
+        // Only after the batch before has committed, in a transaction of their own that
+        // holds no lock while it waits: no wait can close a cycle through another writer.
+        await prior?.written;
+        parts.push(await writePart(later, []));
+      }
+    }
+    return () => {
+      if (size === 0) return;
+      const rejects: RejectedRow[] = [];
+      for (const part of parts) {
+        for (const out of part.outcomes) apply(out);
+        rejects.push(...part.rejects);
+      }
+      rejects.sort((a, b) => a.row_number - b.row_number);
+      summary.rejected += rejects.length;
+      summary.rejects.push(...rejects);
+      done += size;
+      options.onProgress?.({ rows: done, bytes: lastBytes });
+    };
+  };
+
+  // A batch is written while the next one is read and parsed. A company import may also write
+  // two batches at once (when the store allows it, see ImportStoreFactory.parallelBatches):
+  // the later batch's rows that share no website or Apollo id with the batch before it go at
+  // once, the others after it. Batches are applied to the summary in file order.
+  const depth = companyCols !== null && !dryRun ? Math.max(1, stores.parallelBatches ?? 1) : 1;
+  const inFlight: Array<{ applied: Promise<() => void>; keys: ReadonlySet<string> }> = [];
+  const settleFirst = async () => {
+    const first = inFlight.shift();
+    if (first === undefined) return;
+    try {
+      (await first.applied)();
+    } catch (err) {
+      // Nothing after a failed batch is kept waiting or left running.
+      await Promise.allSettled(inFlight.map((b) => b.applied));
+      inFlight.length = 0;
+      throw err;
+    }
+  };
   const send = async (batch: Batch) => {
-    if (writing) await writing;
-    writing = runBatch(batch);
-    // Awaited before the next batch or at the end; this only keeps a failure from being
-    // reported as unhandled while the next batch is read.
-    writing.catch(() => {});
+    while (inFlight.length >= depth) await settleFirst();
+    const before = inFlight.at(-1);
+    const prior =
+      before === undefined
+        ? null
+        : {
+            keys: before.keys,
+            written: before.applied.then(() => undefined),
+          };
+    // A failed batch before fails this one too (its waiting rows must not take the failed
+    // rows' places); the first failure is the one reported, when settled in file order.
+    prior?.written.catch(() => {});
+    const applied = runBatch(batch, prior);
+    // Awaited in order by settleFirst; this only keeps a failure from being reported as
+    // unhandled while the next batch is read.
+    applied.catch(() => {});
+    inFlight.push({ applied, keys: depth > 1 ? companyKeysOf(batch.planned) : new Set() });
   };
   let batch = newBatch();
   for await (const row of csv.rows) {
@@ -686,7 +800,7 @@ export async function runImport(
     }
   }
   await send(batch);
-  if (writing) await writing;
+  while (inFlight.length > 0) await settleFirst();
   options.onProgress?.({ rows: summary.rows, bytes: info.size });
 
   const reportPath =

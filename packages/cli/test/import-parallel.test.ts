@@ -1,0 +1,222 @@
+/**
+ * A company import on a server writes two batches at once: a batch's rows that share no website
+ * or Apollo id with the batch before go while that batch is still being written, the others
+ * after it. It must end exactly as writing the file one batch at a time.
+ */
+import { databaseChecksums, listCompanies, listImportRejects, type PleDatabase } from "@ple/db";
+import { createTestDatabase, type TestDatabase } from "@ple/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ImportSummary, runImport, splitOnPrior } from "../src/commands/import.js";
+import type { ImportStoreFactory } from "../src/commands/import-store.js";
+import { databaseImportStores } from "../src/commands/import-store-db.js";
+import { tempDir, writeTemp } from "./helpers.js";
+
+describe("splitOnPrior", () => {
+  const keys = (row: string) => row.split(" ");
+
+  it("keeps every row when there is no batch before", () => {
+    expect(splitOnPrior(["w:a", "w:b"], keys, null)).toEqual({ now: ["w:a", "w:b"], later: [] });
+    expect(splitOnPrior(["w:a"], keys, new Set())).toEqual({ now: ["w:a"], later: [] });
+  });
+
+  it("holds back rows sharing a key with the batch before, and rows sharing a key with those", () => {
+    const rows = [
+      "w:a a:1", // free
+      "w:b a:2", // website of the batch before
+      "w:c a:2", // shares a:2 with the held-back row before it
+      "w:d a:9", // Apollo id of the batch before
+      "w:e a:3", // free
+      "w:c a:4", // shares w:c with a held-back row
+      "w:a a:5", // shares w:a with a free row before it: still free
+    ];
+    const { now, later } = splitOnPrior(rows, keys, new Set(["w:b", "a:9"]));
+    expect(now).toEqual(["w:a a:1", "w:e a:3", "w:a a:5"]);
+    expect(later).toEqual(["w:b a:2", "w:c a:2", "w:d a:9", "w:c a:4"]);
+  });
+
+  it("never lets a free row come after a held-back row it shares a key with", () => {
+    // Random batches over a small key space: for every pair (free row f, held-back row h)
+    // sharing a key, f comes before h in the file.
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 200; round++) {
+      const rows = Array.from({ length: 30 }, (_, i) => ({
+        i,
+        keys: [`w:${next(25)}`, `a:${next(25)}`],
+      }));
+      const prior = new Set(Array.from({ length: 4 }, () => `w:${next(25)}`));
+      const { now, later } = splitOnPrior(rows, (r) => r.keys, prior);
+      expect(now.length + later.length).toBe(rows.length);
+      for (const f of now) {
+        expect(f.keys.some((k) => prior.has(k))).toBe(false);
+        for (const h of later) {
+          if (f.keys.some((k) => h.keys.includes(k))) expect(f.i).toBeLessThan(h.i);
+        }
+      }
+    }
+  });
+});
+
+/** Rows with many repeats of recent rows: other spellings, moved websites, chains, bad rows. */
+function exportCsv(rows: number): string {
+  const lines = ["name,website,apollo_company_id,ein_raw"];
+  const site = (k: number) => `par-${k}.example`;
+  for (let i = 0; i < rows; i++) {
+    let name = `Parallel ${i} Ltd`;
+    let website = site(i);
+    let apollo = `ap-${i}`;
+    if (i % 11 === 0) website = "not a website";
+    else if (i % 5 === 1 && i >= 7) {
+      website = `https://www.${site(i - 7).toUpperCase()}/about`; // the batch before, mostly
+      name = `Parallel ${i} again`;
+    } else if (i % 5 === 2 && i >= 12) {
+      apollo = `ap-${i - 12}`; // an Apollo id seen two batches back, on a new website
+    } else if (i % 13 === 0 && i >= 15) {
+      website = site(i - 3); // the same batch, and an Apollo id from further back
+      apollo = `ap-${i - 15}`;
+    } else if (i % 17 === 0) {
+      apollo = ""; // no Apollo id
+    }
+    lines.push(
+      `"${name}",${website},${apollo},${i % 3 === 0 ? "" : `12-${String(i).padStart(7, "0")}`}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+async function companyRows(db: PleDatabase): Promise<string[]> {
+  const all: string[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await listCompanies(db.knex, {
+      limit: 500,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    for (const c of page.items) {
+      all.push(`${c.company_name}|${c.website}|${c.apollo_company_id}|${c.ein_raw}|${c.ein_valid}`);
+    }
+    if (page.next_cursor === null) return all.sort();
+    cursor = page.next_cursor;
+  }
+}
+
+/** The store factory with a limit on open batches, counting how many were ever open at once. */
+function counting(stores: ImportStoreFactory, parallelBatches: number) {
+  let open = 0;
+  const seen = { most: 0 };
+  const factory: ImportStoreFactory = {
+    parallelBatches,
+    async batch(dryRun, fn) {
+      open++;
+      seen.most = Math.max(seen.most, open);
+      try {
+        await stores.batch(dryRun, fn);
+      } finally {
+        open--;
+      }
+    },
+  };
+  return { factory, seen };
+}
+
+describe("two company batches at once", () => {
+  let parallel: TestDatabase;
+  let serial: TestDatabase;
+  beforeAll(async () => {
+    [parallel, serial] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  });
+  afterAll(async () => {
+    await Promise.all([parallel?.drop(), serial?.drop()]);
+  });
+
+  it("ends exactly as one batch at a time: the same rows created, found, rejected and stored", async () => {
+    const file = writeTemp(tempDir(), "parallel.csv", exportCsv(900));
+    const actor = "test:parallel";
+    expect(databaseImportStores(parallel.db, actor).parallelBatches).toBe(2);
+    const two = counting(databaseImportStores(parallel.db, actor), 2);
+    const one = counting(databaseImportStores(serial.db, actor), 1);
+    const a = await runImport("companies", two.factory, { file, batchSize: 10 });
+    const b = await runImport("companies", one.factory, { file, batchSize: 10 });
+    expect(two.seen.most).toBe(2);
+    expect(one.seen.most).toBe(1);
+
+    const comparable = (s: ImportSummary) => ({ ...s, duration_ms: 0 });
+    expect(comparable(a)).toEqual(comparable(b));
+    expect(a.created).toBeGreaterThan(500);
+    expect(a.existing).toBeGreaterThan(100);
+    expect(a.rejected).toBeGreaterThan(50);
+    // Rejects listed in file order.
+    const numbers = a.rejects.map((r) => r.row_number);
+    expect(numbers).toEqual([...numbers].sort((x, y) => x - y));
+
+    expect(await companyRows(parallel.db)).toEqual(await companyRows(serial.db));
+    const counts = async (db: PleDatabase) =>
+      Object.fromEntries((await databaseChecksums(db.knex)).map((t) => [t.table, t.rows]));
+    const [ca, cb] = await Promise.all([counts(parallel.db), counts(serial.db)]);
+    for (const table of ["company", "company_slot", "company_history", "audit_log"]) {
+      expect(ca[table], table).toBe(cb[table]);
+    }
+    // The same rejects kept (ids follow the order batches wrote them, not the file's).
+    const rejects = async (db: PleDatabase) =>
+      (await listImportRejects(db.knex, { source_file: file, limit: 1000 }))
+        .map((r) => `${r.row_number}|${r.error_code}|${r.field}|${r.raw_row}`)
+        .sort();
+    expect(await rejects(parallel.db)).toEqual(await rejects(serial.db));
+
+    // A re-run, two batches at once, creates nothing and records no reject twice.
+    const again = await runImport("companies", databaseImportStores(parallel.db, actor), {
+      file,
+      batchSize: 10,
+    });
+    expect(again).toMatchObject({ created: 0, existing: a.created + a.existing });
+    expect(await rejects(parallel.db)).toEqual(await rejects(serial.db));
+  });
+
+  it("does not write the rows held back for a batch that failed", async () => {
+    const db = await createTestDatabase();
+    try {
+      const file = writeTemp(tempDir(), "fails.csv", exportCsv(60));
+      const stores = databaseImportStores(db.db, "test:parallel");
+      let calls = 0;
+      const failing: ImportStoreFactory = {
+        parallelBatches: 2,
+        async batch(dryRun, fn) {
+          calls++;
+          // The first batch fails (for a reason no retry helps) while the second is written.
+          if (calls === 1) {
+            await new Promise((done) => setTimeout(done, 300));
+            throw new Error("disk full");
+          }
+          await stores.batch(dryRun, fn);
+        },
+      };
+      await expect(runImport("companies", failing, { file, batchSize: 10 })).rejects.toThrow(
+        "disk full",
+      );
+      // Rows 11 and 16 of the second batch repeat websites of the first: had they been
+      // written, they would have created those companies under their own names.
+      const websites = (await companyRows(db.db)).map((row) => row.split("|")[1]);
+      expect(websites).not.toContain("par-4.example");
+      expect(websites).not.toContain("par-9.example");
+      expect(websites).toContain("par-12.example"); // a free row of the second batch
+
+      // A re-run ends like a clean run.
+      const clean = await createTestDatabase();
+      try {
+        await runImport("companies", databaseImportStores(clean.db, "test:parallel"), {
+          file,
+          batchSize: 10,
+        });
+        await runImport("companies", stores, { file, batchSize: 10 });
+        expect(await companyRows(db.db)).toEqual(await companyRows(clean.db));
+      } finally {
+        await clean.drop();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});
