@@ -1,117 +1,80 @@
 /**
- * Streaming CSV input for imports (csv-parse): BOM, CRLF, quoted fields with commas and
- * newlines. Yields each data row with its number (1 = the first row after the header), the
- * raw text as it appeared in the file, and the bytes consumed so far for progress.
+ * Streaming CSV input for imports: opens the file, reads it in chunks through CsvReader
+ * (BOM, CRLF, quoted fields with commas and newlines) and yields each data row with its
+ * number (1 = the first row after the header), the raw text as it appeared in the file, and
+ * the bytes consumed so far for progress.
  */
 import { createReadStream } from "node:fs";
 import { PleError } from "@ple/core";
-import { parse } from "csv-parse";
+import { CsvReader, type CsvRow, CsvSyntaxError } from "./csv-reader.js";
 
-export interface CsvRow {
-  /** 1 for the first row after the header. */
-  rowNumber: number;
-  /** Header name → value, as in the file (untrimmed). */
-  record: Record<string, string>;
-  /** The row's text as it appeared in the file. */
-  raw: string;
-  /** Bytes of the file consumed so far. */
-  bytes: number;
-  /** Set when the row's field count differs from the header's. */
-  fieldCountProblem?: string;
-}
-
-interface ParsedRecord {
-  record: Record<string, string | undefined>;
-  raw: string;
-  info: { bytes: number; records: number; error?: { record?: unknown[] } };
-}
+export type { CsvRow } from "./csv-reader.js";
 
 export interface CsvFile {
   header: string[];
   rows: AsyncIterable<CsvRow>;
 }
 
-function stripLineEnds(raw: string): string {
-  return raw.replace(/^[\r\n]+/, "").replace(/[\r\n]+$/, "");
+export interface OpenCsvOptions {
+  /** Bytes read at a time (tests use a few to cross chunk boundaries everywhere). */
+  chunkSize?: number;
 }
 
-/** Opens a CSV file; the header is read eagerly so callers can check its columns first. */
-export async function openCsv(file: string): Promise<CsvFile> {
-  let header: string[] = [];
-  const input = createReadStream(file);
-  const parser = input.pipe(
-    parse({
-      bom: true,
-      columns: (names: string[]) => {
-        header = names.map((n) => n.trim());
-        const seen = new Set<string>();
-        for (const name of header) {
-          if (seen.has(name) && name !== "") {
-            throw new PleError("VALIDATION_FAILED", `the header names column "${name}" twice`, {
-              field: "header",
-            });
-          }
-          seen.add(name);
-        }
-        return header;
-      },
-      info: true,
-      raw: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      skip_records_with_empty_values: true,
-    }),
-  );
-  // pipe() does not pass a read error on: hand it to the parser so iteration rejects with it.
-  input.once("error", (err) => parser.destroy(err));
-  const iterator: AsyncIterator<ParsedRecord> = parser[Symbol.asyncIterator]();
-  let first: IteratorResult<ParsedRecord>;
+const CHUNK_SIZE = 64 * 1024;
+
+/**
+ * Opens a CSV file; the header (and the rows of the chunks read to find the first row) is
+ * read eagerly so callers can check its columns first. Rows come a chunk at a time: a chunk
+ * is parsed whole, so a malformed record fails before any row of its chunk is yielded.
+ */
+export async function openCsv(file: string, options: OpenCsvOptions = {}): Promise<CsvFile> {
+  const input = createReadStream(file, { highWaterMark: options.chunkSize ?? CHUNK_SIZE });
+  const chunks: AsyncIterator<Buffer> = input[Symbol.asyncIterator]();
+  const reader = new CsvReader();
+  let pending: CsvRow[] = [];
+  let ended = false;
+  const readChunk = async (): Promise<void> => {
+    const next = await chunks.next();
+    if (next.done) {
+      ended = true;
+      pending = reader.end();
+    } else {
+      pending = reader.push(next.value);
+    }
+  };
   try {
-    first = await iterator.next();
+    while (!ended && (reader.header === null || pending.length === 0)) await readChunk();
   } catch (err) {
+    input.destroy();
     throw csvError(file, err);
   }
   async function* rows(): AsyncGenerator<CsvRow> {
-    let next = first;
-    while (!next.done) {
-      const { record, raw, info } = next.value;
-      const values: Record<string, string> = {};
-      for (const name of header) values[name] = record[name] ?? "";
-      const fieldCount = info.error?.record?.length;
-      yield {
-        rowNumber: info.records,
-        record: values,
-        raw: stripLineEnds(raw),
-        bytes: info.bytes,
-        ...(fieldCount === undefined
-          ? {}
-          : {
-              fieldCountProblem: `the row has ${fieldCount} fields but the header has ${header.length}`,
-            }),
-      };
-      try {
-        next = await iterator.next();
-      } catch (err) {
-        throw csvError(file, err);
+    try {
+      for (;;) {
+        for (const row of pending) yield row;
+        if (ended) return;
+        await readChunk();
       }
+    } catch (err) {
+      throw csvError(file, err);
+    } finally {
+      input.destroy();
     }
   }
-  return { header, rows: rows() };
+  return { header: reader.header ?? [], rows: rows() };
 }
 
 function csvError(file: string, err: unknown): unknown {
   if (err instanceof PleError) return err;
-  if (err instanceof Error && "code" in err) {
-    if (err.code === "ENOENT") {
-      return new PleError("NOT_FOUND", `no such file: ${file}`, { field: "file" });
-    }
-    if (typeof err.code === "string" && err.code.startsWith("CSV_")) {
-      return new PleError("VALIDATION_FAILED", `${file} is not valid CSV: ${err.message}`, {
-        field: "file",
-        details: { reason: err.code },
-        cause: err,
-      });
-    }
+  if (err instanceof CsvSyntaxError) {
+    return new PleError("VALIDATION_FAILED", `${file} is not valid CSV: ${err.message}`, {
+      field: "file",
+      details: { reason: err.code },
+      cause: err,
+    });
+  }
+  if (err instanceof Error && "code" in err && err.code === "ENOENT") {
+    return new PleError("NOT_FOUND", `no such file: ${file}`, { field: "file" });
   }
   return err;
 }
