@@ -22,6 +22,7 @@ export {
   runImport,
 } from "./commands/import.js";
 export { databaseImportStores } from "./commands/import-store-db.js";
+export { type CsvFile, type CsvRow, type OpenCsvOptions, openCsv } from "./csv-source.js";
 export {
   companyGet,
   companyList,

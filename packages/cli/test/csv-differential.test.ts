@@ -211,6 +211,13 @@ describe("openCsv reading a file in small chunks", () => {
     }
   });
 
+  it("reads a record much larger than a chunk (re-scanned only as it doubles)", async () => {
+    const big = 'é "quoted"\r\n, '.repeat(40_000);
+    const text = `name,notes\r\na,"${big.replace(/"/g, '""')}"\r\nb,short\r\n`;
+    const path = writeTemp(dir, "big.csv", text);
+    expect(await readFile(path, 4096)).toEqual(await readWithCsvParse(Buffer.from(text)));
+  });
+
   it("reads a UTF-16LE file (FF FE byte-order mark) as csv-parse does", async () => {
     const bytes = Buffer.concat([
       Buffer.from([0xff, 0xfe]),
