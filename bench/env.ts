@@ -27,4 +27,6 @@ export const ADMIN_URL = setting(
   "BENCH_DATABASE_URL",
   process.env.PLE_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
 );
+/** csv-read.ts: the file to read (else it writes an export of N rows). */
+export const CSV_FILE = setting("file", "BENCH_CSV_FILE", "");
 export const KEEP = process.argv.includes("--keep");
