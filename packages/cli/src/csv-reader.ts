@@ -16,6 +16,17 @@
  * - A quote inside an unquoted field is refused, and so is text after a closing quote.
  * - Line numbers in messages count every CR and LF character, a CR LF record delimiter once.
  * - A UTF-8 byte-order mark is dropped; a UTF-16LE one (FF FE) makes the file UTF-16LE.
+ *
+ * Where it differs, on purpose:
+ * - csv-parse named an invalid opening quote INVALID_OPENING_QUOTE, without the CSV_ prefix
+ *   of its other codes, so openCsv let it through as a bare error; here it is
+ *   CSV_INVALID_OPENING_QUOTE like the others.
+ * - UTF-16LE is read character by character; csv-parse matched quotes and commas at odd byte
+ *   offsets there and garbled the raw text.
+ * - In invalid UTF-8 (read as U+FFFD, as csv-parse did) `bytes` is an estimate, kept
+ *   monotone and within the bytes read; elsewhere it equals csv-parse's info.bytes.
+ * - A header named like an Object.prototype member ("toString") gives "" for a short row,
+ *   where csv-parse's record gave the inherited function.
  */
 import { PleError } from "@ple/core";
 
