@@ -22,7 +22,6 @@ export {
   runImport,
 } from "./commands/import.js";
 export { databaseImportStores } from "./commands/import-store-db.js";
-export { type CsvFile, type CsvRow, type OpenCsvOptions, openCsv } from "./csv-source.js";
 export {
   companyGet,
   companyList,
@@ -39,4 +38,5 @@ export {
 export { backup, piiErase, type RestoreReport, restore, retentionPurge } from "./commands/ops.js";
 export { SAMPLE_DIR, type SeedResult, seedSample } from "./commands/seed.js";
 export { prepareStart, type RunningServer, type StartResult, serve } from "./commands/serve.js";
+export { type CsvFile, type CsvRow, type OpenCsvOptions, openCsv } from "./csv-source.js";
 export { type CliEnv, readEnv } from "./env.js";
