@@ -5,6 +5,10 @@
 -- from the clock, so it needs no re-validation); any other value still goes
 -- through format_daily_uid. gen_company_uids(n) issues n company UIDs with one
 -- call, for set-based inserts.
+-- company_before_write: a website of at most 63 characters is checked for
+-- canonical form without the {0,61} label bounds (no label of such a name can
+-- be longer), and an EIN already written NN-NNNNNNN or NNNNNNNNN is judged
+-- without normalise_ein.
 
 -- ---------------------------------------------------------------------------
 -- UIDs
@@ -132,4 +136,75 @@ LANGUAGE sql
 VOLATILE
 AS $$
   SELECT marketing.next_daily_uids('marketing.company_uid_seq'::regclass, 'CO', 'company_uid', p_count)
+$$;
+
+-- ---------------------------------------------------------------------------
+-- company_before_write: as in 001, with cheaper tests for canonical values
+-- ---------------------------------------------------------------------------
+
+-- The website test of 001 bounds every label to 63 characters with {0,61},
+-- which PostgreSQL's regex engine pays for on every row (most of the
+-- trigger's time). A website of at most 63 characters cannot have a longer
+-- label, so the unbounded pattern accepts exactly the same names; longer ones
+-- keep the 001 test. An EIN that is already NN-NNNNNNN or NNNNNNNNN (ASCII
+-- digits) is what prepare_text and normalise_ein would keep as raw; only its
+-- prefix is judged, with normalise_ein's list.
+CREATE OR REPLACE FUNCTION marketing.company_before_write()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_ein json;
+  v_prefix integer;
+BEGIN
+  -- A value already in canonical form is left as it is: the normaliser would
+  -- return it unchanged, and an import's rows arrive normalised by core, so
+  -- the cheap checks spare most rows the PL/pgSQL normalisers. Each check
+  -- accepts only values the normaliser maps to themselves: printable ASCII
+  -- (so no control characters, NFC, no other whitespace) without leading,
+  -- trailing or doubled spaces for a name and the Apollo id (which keeps inner
+  -- spaces as given), and for a website a lower-case dotted DNS name with
+  -- labels of at most 63 characters, no numeric last label, no "localhost" and
+  -- no "www." that would be stripped.
+  IF NOT coalesce(NEW.company_name ~ '^[!-~]([ -~]*[!-~])?$' AND strpos(NEW.company_name, '  ') = 0
+                   AND length(NEW.company_name) <= 300, false) THEN
+    NEW.company_name := marketing.normalise_name(NEW.company_name, 'company_name');
+  END IF;
+  IF NOT coalesce(CASE
+                    WHEN length(NEW.website) <= 63
+                      THEN NEW.website ~ '^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$'
+                    ELSE NEW.website ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'
+                         AND length(NEW.website) <= 253
+                  END
+                  AND NEW.website !~ '\.[0-9]+$'
+                  AND NEW.website NOT LIKE '%.localhost'
+                  AND NOT (NEW.website LIKE 'www.%' AND strpos(substring(NEW.website FROM 5), '.') > 0), false) THEN
+    NEW.website := marketing.normalise_website(NEW.website);
+  END IF;
+  IF NEW.apollo_company_id IS NOT NULL
+     AND NOT (NEW.apollo_company_id ~ '^[!-~]([ -~]*[!-~])?$' AND length(NEW.apollo_company_id) <= 300) THEN
+    NEW.apollo_company_id := marketing.normalise_apollo_id(NEW.apollo_company_id);
+  END IF;
+  IF NEW.ein_raw ~ '^[0-9]{2}-?[0-9]{7}$' THEN
+    v_prefix := substring(NEW.ein_raw FROM 1 FOR 2)::integer;
+    NEW.ein_valid := v_prefix BETWEEN 1 AND 6 OR v_prefix BETWEEN 10 AND 16 OR v_prefix BETWEEN 20 AND 27
+      OR v_prefix BETWEEN 30 AND 39 OR v_prefix BETWEEN 40 AND 48 OR v_prefix BETWEEN 50 AND 68
+      OR v_prefix BETWEEN 71 AND 77 OR v_prefix BETWEEN 80 AND 88 OR v_prefix BETWEEN 90 AND 95
+      OR v_prefix IN (98, 99);
+  ELSIF marketing.blank_to_null(NEW.ein_raw) IS NULL THEN
+    NEW.ein_raw := NULL;
+    NEW.ein_valid := NULL;
+  ELSE
+    v_ein := marketing.normalise_ein(NEW.ein_raw);
+    NEW.ein_raw := v_ein ->> 'raw';
+    NEW.ein_valid := (v_ein ->> 'valid')::boolean;
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
+    NEW.updated_at := OLD.updated_at;
+    IF NEW IS DISTINCT FROM OLD THEN
+      NEW.updated_at := greatest(clock_timestamp(), OLD.updated_at);
+    END IF;
+  END IF;
+  RETURN NEW;
+END;
 $$;

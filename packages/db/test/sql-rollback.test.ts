@@ -86,7 +86,10 @@ describe.each(KINDS)("rolling back and re-applying the migrations (%s)", (kind) 
   }
 
   it("down to 007 puts back the function bodies 008 replaced and drops the functions it added", async () => {
-    const replaced: Array<[string, string]> = [["next_daily_uid", "001_initial_schema.sql"]];
+    const replaced: Array<[string, string]> = [
+      ["next_daily_uid", "001_initial_schema.sql"],
+      ["company_before_write", "001_initial_schema.sql"],
+    ];
     const added = [
       "gen_company_uids",
       "next_daily_uids",

@@ -1,5 +1,5 @@
--- Reverses 008: next_daily_uid gets back its 001 definition (word for word),
--- and the functions 008 added go.
+-- Reverses 008: next_daily_uid and company_before_write get back their 001
+-- definitions (word for word), and the functions 008 added go.
 
 CREATE OR REPLACE FUNCTION marketing.next_daily_uid(p_seq regclass, p_prefix text, p_field text)
 RETURNS text
@@ -44,6 +44,55 @@ BEGIN
       SCHEMA = 'marketing';
   END IF;
   RETURN marketing.format_daily_uid(p_prefix, v_day, v_counter);
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION marketing.company_before_write()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_ein json;
+BEGIN
+  -- A value already in canonical form is left as it is: the normaliser would
+  -- return it unchanged, and an import's rows arrive normalised by core, so
+  -- the cheap checks spare most rows the PL/pgSQL normalisers. Each check
+  -- accepts only values the normaliser maps to themselves: printable ASCII
+  -- (so no control characters, NFC, no other whitespace) without leading,
+  -- trailing or doubled spaces for a name and the Apollo id (which keeps inner
+  -- spaces as given), and for a website a lower-case dotted DNS name with
+  -- labels of at most 63 characters, no numeric last label, no "localhost" and
+  -- no "www." that would be stripped.
+  IF NOT coalesce(NEW.company_name ~ '^[!-~]([ -~]*[!-~])?$' AND strpos(NEW.company_name, '  ') = 0
+                   AND length(NEW.company_name) <= 300, false) THEN
+    NEW.company_name := marketing.normalise_name(NEW.company_name, 'company_name');
+  END IF;
+  IF NOT coalesce(NEW.website ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'
+                   AND length(NEW.website) <= 253
+                   AND NEW.website !~ '\.[0-9]+$'
+                   AND NEW.website NOT LIKE '%.localhost'
+                   AND NOT (NEW.website LIKE 'www.%' AND strpos(substring(NEW.website FROM 5), '.') > 0), false) THEN
+    NEW.website := marketing.normalise_website(NEW.website);
+  END IF;
+  IF NEW.apollo_company_id IS NOT NULL
+     AND NOT (NEW.apollo_company_id ~ '^[!-~]([ -~]*[!-~])?$' AND length(NEW.apollo_company_id) <= 300) THEN
+    NEW.apollo_company_id := marketing.normalise_apollo_id(NEW.apollo_company_id);
+  END IF;
+  IF marketing.blank_to_null(NEW.ein_raw) IS NULL THEN
+    NEW.ein_raw := NULL;
+    NEW.ein_valid := NULL;
+  ELSE
+    v_ein := marketing.normalise_ein(NEW.ein_raw);
+    NEW.ein_raw := v_ein ->> 'raw';
+    NEW.ein_valid := (v_ein ->> 'valid')::boolean;
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
+    NEW.updated_at := OLD.updated_at;
+    IF NEW IS DISTINCT FROM OLD THEN
+      NEW.updated_at := greatest(clock_timestamp(), OLD.updated_at);
+    END IF;
+  END IF;
+  RETURN NEW;
 END;
 $$;
 
