@@ -9,6 +9,8 @@
 -- canonical form without the {0,61} label bounds (no label of such a name can
 -- be longer), and an EIN already written NN-NNNNNNN or NNNNNNNNN is judged
 -- without normalise_ein.
+-- record_insert: the audit row and the first history version of each
+-- inserted row come from one statement that builds the row's JSON once.
 
 -- ---------------------------------------------------------------------------
 -- UIDs
@@ -206,5 +208,74 @@ BEGIN
     END IF;
   END IF;
   RETURN NEW;
+END;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- record_insert: as in 004, one statement per table
+-- ---------------------------------------------------------------------------
+
+-- The audit rows and history versions are what 004 wrote, in the same order
+-- (the transition table's), but to_jsonb(row), which 004 computed in each of
+-- its two statements, is computed once for both.
+CREATE OR REPLACE FUNCTION marketing.record_insert()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_actor text := marketing.current_actor();
+  v_request_id text := marketing.current_request_id();
+  v_application text := marketing.current_application();
+  v_txid bigint := txid_current();
+BEGIN
+  IF TG_TABLE_NAME = 'company' THEN
+    WITH n AS MATERIALIZED (
+      SELECT n.company_uid AS record_key, n.updated_at, to_jsonb(n) AS row_data FROM new_company AS n
+    ), audit AS (
+      INSERT INTO marketing.audit_log (
+        at, operation, table_name, record_key, new_values, actor, request_id, application, txid
+      )
+      SELECT clock_timestamp(), 'INSERT', 'company', n.record_key, n.row_data,
+             v_actor, v_request_id, v_application, v_txid
+        FROM n
+    )
+    INSERT INTO marketing.company_history (company_uid, valid_from, operation, row_data, actor, request_id, txid)
+    SELECT n.record_key, coalesce(n.updated_at, clock_timestamp()), 'INSERT', n.row_data,
+           v_actor, v_request_id, v_txid
+      FROM n;
+  ELSIF TG_TABLE_NAME = 'company_slot' THEN
+    WITH n AS MATERIALIZED (
+      SELECT n.slot_uid AS record_key, n.updated_at, to_jsonb(n) AS row_data FROM new_company_slot AS n
+    ), audit AS (
+      INSERT INTO marketing.audit_log (
+        at, operation, table_name, record_key, new_values, actor, request_id, application, txid
+      )
+      SELECT clock_timestamp(), 'INSERT', 'company_slot', n.record_key, n.row_data,
+             v_actor, v_request_id, v_application, v_txid
+        FROM n
+    )
+    INSERT INTO marketing.company_slot_history (slot_uid, valid_from, operation, row_data, actor, request_id, txid)
+    SELECT n.record_key, coalesce(n.updated_at, clock_timestamp()), 'INSERT', n.row_data,
+           v_actor, v_request_id, v_txid
+      FROM n;
+  ELSIF TG_TABLE_NAME = 'people' THEN
+    WITH n AS MATERIALIZED (
+      SELECT n.person_id AS record_key, n.updated_at, to_jsonb(n) AS row_data FROM new_people AS n
+    ), audit AS (
+      INSERT INTO marketing.audit_log (
+        at, operation, table_name, record_key, new_values, actor, request_id, application, txid
+      )
+      SELECT clock_timestamp(), 'INSERT', 'people', n.record_key, n.row_data,
+             v_actor, v_request_id, v_application, v_txid
+        FROM n
+    )
+    INSERT INTO marketing.people_history (person_id, valid_from, operation, row_data, actor, request_id, txid)
+    SELECT n.record_key, coalesce(n.updated_at, clock_timestamp()), 'INSERT', n.row_data,
+           v_actor, v_request_id, v_txid
+      FROM n;
+  ELSE
+    RAISE EXCEPTION 'marketing.record_insert() has no history table for %', TG_TABLE_NAME;
+  END IF;
+  RETURN NULL;
 END;
 $$;

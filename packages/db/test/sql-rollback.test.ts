@@ -89,6 +89,7 @@ describe.each(KINDS)("rolling back and re-applying the migrations (%s)", (kind) 
     const replaced: Array<[string, string]> = [
       ["next_daily_uid", "001_initial_schema.sql"],
       ["company_before_write", "001_initial_schema.sql"],
+      ["record_insert", "004_history_tracking.sql"],
     ];
     const added = [
       "gen_company_uids",

@@ -1,5 +1,6 @@
--- Reverses 008: next_daily_uid and company_before_write get back their 001
--- definitions (word for word), and the functions 008 added go.
+-- Reverses 008: next_daily_uid, company_before_write and record_insert get
+-- back their 001 and 004 definitions (word for word), and the functions 008
+-- added go.
 
 CREATE OR REPLACE FUNCTION marketing.next_daily_uid(p_seq regclass, p_prefix text, p_field text)
 RETURNS text
@@ -93,6 +94,56 @@ BEGIN
     END IF;
   END IF;
   RETURN NEW;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION marketing.record_insert()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_actor text := marketing.current_actor();
+  v_request_id text := marketing.current_request_id();
+  v_application text := marketing.current_application();
+  v_txid bigint := txid_current();
+BEGIN
+  IF TG_TABLE_NAME = 'company' THEN
+    INSERT INTO marketing.audit_log (
+      at, operation, table_name, record_key, new_values, actor, request_id, application, txid
+    )
+    SELECT clock_timestamp(), 'INSERT', 'company', n.company_uid, to_jsonb(n),
+           v_actor, v_request_id, v_application, v_txid
+      FROM new_company AS n;
+    INSERT INTO marketing.company_history (company_uid, valid_from, operation, row_data, actor, request_id, txid)
+    SELECT n.company_uid, coalesce(n.updated_at, clock_timestamp()), 'INSERT', to_jsonb(n),
+           v_actor, v_request_id, v_txid
+      FROM new_company AS n;
+  ELSIF TG_TABLE_NAME = 'company_slot' THEN
+    INSERT INTO marketing.audit_log (
+      at, operation, table_name, record_key, new_values, actor, request_id, application, txid
+    )
+    SELECT clock_timestamp(), 'INSERT', 'company_slot', n.slot_uid, to_jsonb(n),
+           v_actor, v_request_id, v_application, v_txid
+      FROM new_company_slot AS n;
+    INSERT INTO marketing.company_slot_history (slot_uid, valid_from, operation, row_data, actor, request_id, txid)
+    SELECT n.slot_uid, coalesce(n.updated_at, clock_timestamp()), 'INSERT', to_jsonb(n),
+           v_actor, v_request_id, v_txid
+      FROM new_company_slot AS n;
+  ELSIF TG_TABLE_NAME = 'people' THEN
+    INSERT INTO marketing.audit_log (
+      at, operation, table_name, record_key, new_values, actor, request_id, application, txid
+    )
+    SELECT clock_timestamp(), 'INSERT', 'people', n.person_id, to_jsonb(n),
+           v_actor, v_request_id, v_application, v_txid
+      FROM new_people AS n;
+    INSERT INTO marketing.people_history (person_id, valid_from, operation, row_data, actor, request_id, txid)
+    SELECT n.person_id, coalesce(n.updated_at, clock_timestamp()), 'INSERT', to_jsonb(n),
+           v_actor, v_request_id, v_txid
+      FROM new_people AS n;
+  ELSE
+    RAISE EXCEPTION 'marketing.record_insert() has no history table for %', TG_TABLE_NAME;
+  END IF;
+  RETURN NULL;
 END;
 $$;
 
