@@ -479,6 +479,7 @@ describe("two `ple db migrate` at once", () => {
     "005_performance_indexes",
     "006_api_access",
     "007_operations",
+    "008_import_speed",
   ];
 
   interface MigrateOutput {

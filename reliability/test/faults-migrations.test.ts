@@ -19,6 +19,7 @@ const ALL = [
   "005_performance_indexes",
   "006_api_access",
   "007_operations",
+  "008_import_speed",
 ];
 
 let reference: TestDatabase;

@@ -40,30 +40,34 @@ describe("ple db", () => {
   it("migrates, reports status with the run log, rolls back to a version, and unlocks", async () => {
     const pending = (await cli(t.db, ["db", "status", "--json"])).json();
     expect(pending.current).toBeNull();
-    expect(pending.pending.length).toBeGreaterThanOrEqual(7);
+    expect(pending.pending.length).toBeGreaterThanOrEqual(8);
 
     const migrated = await cli(t.db, ["db", "migrate"]);
     expect(migrated.code).toBe(0);
-    expect(migrated.out).toContain("007_operations");
+    expect(migrated.out).toContain("008_import_speed");
     expect((await cli(t.db, ["db", "migrate"])).out).toContain("Already up to date.");
 
     const status = await cli(t.db, ["db", "status"]);
-    expect(status.out).toContain("Current version: 007");
+    expect(status.out).toContain("Current version: 008");
     expect(status.out).toContain("lock free");
     expect(status.out).toContain("Recent runs:");
     const json = (await cli(t.db, ["db", "status", "--json"])).json();
     expect(json.run_log[0]).toMatchObject({
-      migration: "007_operations",
+      migration: "008_import_speed",
       direction: "up",
       outcome: "success",
     });
 
     const back = (await cli(t.db, ["db", "rollback", "--to", "005", "--json"])).json();
-    expect(back).toEqual({ direction: "down", migrations: ["007_operations", "006_api_access"] });
+    expect(back).toEqual({
+      direction: "down",
+      migrations: ["008_import_speed", "007_operations", "006_api_access"],
+    });
     expect((await cli(t.db, ["db", "rollback", "--to", "abc"])).code).toBe(1);
     expect((await cli(t.db, ["db", "migrate", "--json"])).json().migrations).toEqual([
       "006_api_access",
       "007_operations",
+      "008_import_speed",
     ]);
     const unlock = await cli(t.db, ["db", "unlock"]);
     expect(unlock.out).toContain("already free");

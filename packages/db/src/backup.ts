@@ -44,7 +44,7 @@ export interface BackupHeader {
   format: typeof BACKUP_FORMAT;
   format_version: number;
   created_at: string;
-  /** The last applied migration, e.g. "007_operations". */
+  /** The last applied migration, e.g. "008_import_speed". */
   schema_version: string | null;
   /** Every applied migration, in order. */
   migrations: string[];

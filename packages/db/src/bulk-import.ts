@@ -3,8 +3,8 @@
  * costs one look-up and one writing statement, instead of a function call per row, and ends
  * exactly as marketing.insert_company_with_slots / marketing.insert_person would have, row by
  * row in file order: the same rows created, found existing (and by what) and rejected, UIDs
- * from the same generators, three slots per new company, history and audit written by the
- * same triggers.
+ * from the same daily sequences (a batch's company UIDs from one gen_company_uids call), three
+ * slots per new company, history and audit written by the same triggers.
  *
  * How a batch runs (inside the caller's transaction, in a savepoint of its own):
  * 1. look up every row's website and Apollo id (email for people) in the table;
@@ -169,18 +169,23 @@ const COMPANY_LOOKUP_SQL = `
    WHERE w.company_uid IS NOT NULL OR a.company_uid IS NOT NULL`;
 
 // The slots of new companies and any slot an existing company lacks, as
-// insert_company_with_slots does; the company rows in website order. A slot UID
-// is written out as gen_slot_uid would give it ('SL-' || company_uid || '-' ||
-// role, which company_slot_uid_format checks): gen_slot_uid re-parses a company
-// UID the generator has just made, a fifth of the batch's time.
+// insert_company_with_slots does; the company rows in website order, their UIDs
+// from one gen_company_uids call, ascending in that order (the n-th row by
+// website gets the n-th UID). A slot UID is written out as gen_slot_uid would
+// give it ('SL-' || company_uid || '-' || role, which company_slot_uid_format
+// checks): gen_slot_uid re-parses a company UID the generator has just made, a
+// fifth of the batch's time.
 const COMPANY_INSERT_SQL = `
   WITH input AS (
-    SELECT * FROM json_to_recordset(?::json)
-      AS r(i integer, company_name text, website text, apollo_company_id text, ein text)
+    SELECT r.*, row_number() OVER (ORDER BY r.website) AS n
+      FROM json_to_recordset(?::json)
+        AS r(i integer, company_name text, website text, apollo_company_id text, ein text)
   ), created AS (
     INSERT INTO marketing.company (company_uid, company_name, website, apollo_company_id, ein_raw)
-    SELECT marketing.gen_company_uid(), i.company_name, i.website, i.apollo_company_id, i.ein
+    SELECT u.company_uid, i.company_name, i.website, i.apollo_company_id, i.ein
       FROM input AS i
+      JOIN marketing.gen_company_uids((SELECT count(*)::integer FROM input))
+             WITH ORDINALITY AS u(company_uid, n) ON u.n = i.n
      ORDER BY i.website
     ON CONFLICT DO NOTHING
     RETURNING company_uid, website

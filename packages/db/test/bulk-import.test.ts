@@ -286,6 +286,22 @@ describe("importCompanyBatch", () => {
     );
   });
 
+  it("gives a batch's new companies consecutive UIDs of today, ascending in website order", async () => {
+    const rows: BulkCompanyRow[] = ["uid-order-c", "uid-order-a", "uid-order-d", "uid-order-b"].map(
+      (name) => ({ company_name: name, website: `${name}.example` }),
+    );
+    const out = await withActor(bulk.db, ACTOR, (trx) => importCompanyBatch(trx, rows));
+    const uids = out.map((o) =>
+      o.status === "created" ? o.company_uid : `not created: ${o.status}`,
+    );
+    const byWebsite = [1, 3, 0, 2].map((i) => uids[i] ?? "");
+    const today = new Date().toISOString().slice(0, 10).replaceAll("-", "");
+    const first = Number(byWebsite[0]?.slice(-6));
+    expect(byWebsite).toEqual(
+      [0, 1, 2, 3].map((k) => `CO-${today}-${String(first + k).padStart(6, "0")}`),
+    );
+  });
+
   it("rejects exactly the row the database refuses when a caller skipped core's normalisers", async () => {
     const rows: BulkCompanyRow[] = [
       { company_name: "Fine", website: "fallback-fine.example" },

@@ -1,10 +1,10 @@
 /**
  * marketing.company_before_write skips the normalisers for a value that is
- * already canonical (migration 001). The skip must never change a result: a
- * value written straight into marketing.company comes out exactly as the
- * normaliser makes it, or fails with the normaliser's error. Checked for every
- * input and output of core's website and company-name vectors, and for values
- * close to the edges of the cheap checks.
+ * already canonical (migrations 001 and 008). The skip must never change a
+ * result: a value written straight into marketing.company comes out exactly as
+ * the normaliser makes it, or fails with the normaliser's error. Checked for
+ * every input and output of core's website, company-name and EIN vectors, and
+ * for values close to the edges of the cheap checks.
  */
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -111,6 +111,34 @@ const WEBSITE_EDGES = [
   "exa mple.com",
   "bücher.example",
   "",
+  // 008 tests names of at most 63 characters without the label bounds.
+  `${"a".repeat(59)}.com`,
+  `${"a".repeat(60)}.com`,
+  `${"a".repeat(61)}.b`,
+  `${"a".repeat(62)}.b`,
+  `${"a".repeat(62)}.b.`,
+  `b.${"a".repeat(61)}`,
+  `${"a.".repeat(31)}b`,
+  `${"a.".repeat(31)}bc`,
+  "a.b",
+  "a--b.example",
+  "xn--p1ai.xn--p1ai",
+  "a.b-",
+  "a.-b",
+  "a-.b",
+  "-.com",
+  "a.0",
+  "a.0a",
+  "a.a0",
+  "0.com",
+  "a_b.com",
+  "a.b.c.d.e.f.g.h",
+  "www.a",
+  "www.a.b",
+  "a.localhost",
+  "a.localhostx",
+  "a.b\n",
+  "a.b\u00e9",
 ];
 
 const NAME_EDGES = [
@@ -145,6 +173,43 @@ const APOLLO_EDGES = [
   "x".repeat(301),
   "",
   "   ",
+];
+
+const ein = (prefix: number, dash: boolean) =>
+  `${String(prefix).padStart(2, "0")}${dash ? "-" : ""}3456789`;
+
+const EIN_EDGES = [
+  ...Array.from({ length: 100 }, (_, prefix) => ein(prefix, true)),
+  ...Array.from({ length: 100 }, (_, prefix) => ein(prefix, false)),
+  " 12-3456789",
+  "12-3456789 ",
+  "\u00a012-3456789",
+  "12-3456789\u200b",
+  "\t123456789\n",
+  "12 3456789",
+  "12--3456789",
+  "12-345678",
+  "12-34567890",
+  "1234567890",
+  "12345678",
+  "1-23456789",
+  "123-456789",
+  "12-3456789-",
+  "-123456789",
+  "\uff11\uff12-\uff13\uff14\uff15\uff16\uff17\uff18\uff19",
+  "\u0661\u0662-\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
+  "12\u20103456789",
+  "12\u20133456789",
+  "12-345678\u0669",
+  "12-3456789\u0301",
+  "12-3456789\u0007",
+  "12-345678a",
+  "ab-cdefghi",
+  "1".repeat(64),
+  "1".repeat(65),
+  "",
+  " ",
+  "\t\u3000",
 ];
 
 describe("company_before_write: the canonical-value shortcut changes no result", () => {
@@ -185,5 +250,34 @@ describe("company_before_write: the canonical-value shortcut changes no result",
       });
       expect({ input: value, ...actual }).toEqual({ input: value, ...expected });
     }
+  });
+
+  it("EIN: ein_raw and ein_valid are normalise_ein's raw and valid (blank: none), or its error", async () => {
+    const values = candidates("ein", EIN_EDGES);
+    expect(values.length).toBeGreaterThan(230);
+    const mismatches: unknown[] = [];
+    for (const value of values) {
+      let expected: Outcome;
+      try {
+        const result = await client.query<{ r: { raw: string; valid: boolean } | null }>(
+          `SELECT CASE WHEN marketing.blank_to_null($1) IS NOT NULL
+                       THEN marketing.normalise_ein($1) END AS r`,
+          [value],
+        );
+        const judged = result.rows[0]?.r ?? null;
+        expected = { value: judged === null ? null : `${judged.raw} ${judged.valid}` };
+      } catch (err) {
+        expected = errorOutcome(err);
+      }
+      const actual = await stored("ein_raw || ' ' || ein_valid", {
+        company_name: "Probe",
+        website: "probe.example",
+        ein_raw: value,
+      });
+      if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+        mismatches.push({ input: value, expected, actual });
+      }
+    }
+    expect(mismatches).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
 /**
  * Inserts are recorded per statement (marketing.record_insert, migration 004,
- * from the statement's transition table): each inserted row still gets exactly
- * one audit row and one history version, with the transaction's actor,
- * request id, application and txid, and later changes in the same
- * transaction still fold into that version.
+ * from the statement's transition table; since 008 one statement per table
+ * writes both): each inserted row still gets exactly one audit row and one
+ * history version, with the transaction's actor, request id, application and
+ * txid, numbered in the order the statement inserted the rows, and later
+ * changes in the same transaction still fold into that version.
  */
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -109,6 +110,69 @@ describe("inserts recorded per statement", () => {
         same_row: true,
       });
     }
+  });
+
+  it("audit ids and history ids follow the order the statement inserted its rows, for every table", async () => {
+    const created = await all<{ company_uid: string }>(
+      `WITH c AS (
+         INSERT INTO marketing.company (company_uid, company_name, website)
+         SELECT u.uid, 'Order ' || g, 'order' || (10 - g) || '.example'
+           FROM generate_series(1, 6) AS g
+           JOIN marketing.gen_company_uids(6) WITH ORDINALITY AS u(uid, n) ON u.n = g
+          ORDER BY g
+         RETURNING company_uid
+       ), s AS (
+         INSERT INTO marketing.company_slot (slot_uid, company_uid, role)
+         SELECT 'SL-' || c.company_uid || '-' || r, c.company_uid, r
+           FROM c CROSS JOIN unnest(ARRAY['HR', 'CEO', 'CFO']) AS r
+          ORDER BY c.company_uid DESC, r
+       )
+       SELECT company_uid FROM c`,
+    );
+    const uids = created.map((c) => c.company_uid).sort();
+    expect(uids).toHaveLength(6);
+    const people = await all<{ person_id: string; email: string }>(
+      `INSERT INTO marketing.people (person_id, name, email)
+       SELECT marketing.gen_person_uid(), 'Order ' || g, 'order' || (10 - g) || '@example.com'
+         FROM generate_series(1, 4) AS g
+        ORDER BY g
+       RETURNING person_id, email`,
+    );
+    const slots = uids
+      .slice()
+      .reverse()
+      .flatMap((uid) => ["CEO", "CFO", "HR"].map((role) => `SL-${uid}-${role}`));
+    const personIds = people.map((p) => p.person_id).sort();
+    const logged = async (table: string, keys: string[]) =>
+      (
+        await all<{ record_key: string }>(
+          `SELECT record_key FROM marketing.audit_log
+            WHERE table_name = $1 AND record_key = ANY($2) ORDER BY audit_id`,
+          [table, keys],
+        )
+      ).map((a) => a.record_key);
+    expect(await logged("company", uids)).toEqual(uids);
+    expect(await logged("company_slot", slots)).toEqual(slots);
+    expect(await logged("people", personIds)).toEqual(personIds);
+    const versioned = async (table: string, key: string, keys: string[]) =>
+      (
+        await all<{ k: string; same_row: boolean }>(
+          `SELECT h.${key} AS k, h.row_data = to_jsonb(t) AS same_row
+             FROM marketing.${table}_history AS h JOIN marketing.${table} AS t USING (${key})
+            WHERE h.${key} = ANY($1) ORDER BY h.history_id`,
+          [keys],
+        )
+      ).map((h) => (h.same_row ? h.k : `${h.k} differs`));
+    expect(await versioned("company", "company_uid", uids)).toEqual(uids);
+    expect(await versioned("company_slot", "slot_uid", slots)).toEqual(slots);
+    expect(await versioned("people", "person_id", personIds)).toEqual(personIds);
+    const [peopleAudit] = await all<{ n: number; same: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE a.new_values = to_jsonb(p))::int AS same
+         FROM marketing.audit_log AS a JOIN marketing.people AS p ON p.person_id = a.record_key
+        WHERE a.table_name = 'people' AND a.record_key = ANY($1)`,
+      [personIds],
+    );
+    expect(peopleAudit).toEqual({ n: 4, same: 4 });
   });
 
   it("an insert and an update in one transaction make one version; a later transaction a second", async () => {

@@ -1,11 +1,15 @@
 /**
- * Migrations 001–005 and their rollbacks: down to every version and up again
- * leaves the same catalog, and the rows a rollback can keep survive the trip
- * (on a PostgreSQL server and on the embedded database).
+ * The migrations and their rollbacks: down to a version and up again leaves
+ * the same catalog, and the rows a rollback can keep survive the trip (on a
+ * PostgreSQL server and on the embedded database). The rollback of 008 puts
+ * back the functions it replaced, word for word.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PleDatabase } from "../src/database.js";
 import { catalogDump, diffCatalogDumps, migrateLatest, rollbackTo } from "../src/index.js";
+import { DEFAULT_MIGRATIONS_DIR } from "../src/migrations/files.js";
 import { createEmbeddedTestDatabase, createTestDatabase } from "../src/testing.js";
 import { row } from "./sql-helpers.js";
 
@@ -28,7 +32,7 @@ async function census(db: PleDatabase): Promise<Census> {
   );
 }
 
-describe.each(KINDS)("rolling back and re-applying 001–005 (%s)", (kind) => {
+describe.each(KINDS)("rolling back and re-applying the migrations (%s)", (kind) => {
   let db: PleDatabase;
   let drop: () => Promise<void>;
   let migrated: string[];
@@ -62,6 +66,7 @@ describe.each(KINDS)("rolling back and re-applying 001–005 (%s)", (kind) => {
 
   // Target version → what survives the rollback to it and back up.
   const trips: Array<[string, (before: Census) => Census]> = [
+    ["007", (b) => b],
     ["004", (b) => b],
     ["003", (b) => b],
     ["002", (b) => b],
@@ -79,6 +84,45 @@ describe.each(KINDS)("rolling back and re-applying 001–005 (%s)", (kind) => {
       expect(await census(db)).toEqual(expected(before));
     });
   }
+
+  it("down to 007 puts back the function bodies 008 replaced and drops the functions it added", async () => {
+    const replaced: Array<[string, string]> = [
+      ["next_daily_uid", "001_initial_schema.sql"],
+      ["company_before_write", "001_initial_schema.sql"],
+      ["record_insert", "004_history_tracking.sql"],
+    ];
+    const added = [
+      "gen_company_uids",
+      "next_daily_uids",
+      "daily_uid_of_value",
+      "roll_daily_uid_sequence",
+    ];
+    const source = async (name: string) =>
+      (
+        await row<{ src: string | null }>(
+          db.knex,
+          `SELECT (SELECT p.prosrc FROM pg_proc AS p
+                    WHERE p.pronamespace = 'marketing'::regnamespace AND p.proname = ?) AS src`,
+          [name],
+        )
+      ).src;
+    const body = (file: string, name: string) => {
+      const script = readFileSync(join(DEFAULT_MIGRATIONS_DIR, file), "utf8");
+      const start = script.indexOf(`FUNCTION marketing.${name}(`);
+      const open = script.indexOf("AS $$", start) + "AS $$".length;
+      return script.slice(open, script.indexOf("$$;", open));
+    };
+    for (const [name] of replaced) {
+      expect(await source(name)).toBe(body("008_import_speed.sql", name));
+    }
+    await rollbackTo(db, "007");
+    for (const [name, file] of replaced) expect(await source(name)).toBe(body(file, name));
+    for (const name of added) expect(await source(name)).toBeNull();
+    await migrateLatest(db);
+    for (const [name] of replaced) {
+      expect(await source(name)).toBe(body("008_import_speed.sql", name));
+    }
+  });
 
   it("re-applied history starts from the rows that were there", async () => {
     await seed(`${kind}-history`);
