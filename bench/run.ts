@@ -13,7 +13,7 @@
  *   BENCH_DATABASE_URL (else PLE_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  */
 import { spawn } from "node:child_process";
-import { createReadStream, mkdtempSync, rmSync } from "node:fs";
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
@@ -457,6 +457,24 @@ interface LoadFigures {
   perSec: number;
   p50: number;
   p99: number;
+  /** CPU time (user + system) of this load-generating process per request, in ms. */
+  clientCpuMs: number;
+  /** CPU time of the API server process per request, in ms (NaN where not measured). */
+  serverCpuMs: number;
+}
+
+/**
+ * CPU time (user + system) a process has used, in ms, from /proc (Linux; USER_HZ = 100);
+ * NaN elsewhere. On a shared machine, CPU per request is steadier than requests/s.
+ */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const CLIENTS = 32;
@@ -464,7 +482,10 @@ const CLIENTS = 32;
 async function load(
   seconds: number,
   call: (worker: number, i: number) => Promise<unknown>,
+  serverPid?: number,
 ): Promise<LoadFigures> {
+  const serverCpu = processCpuMs(serverPid);
+  const clientCpu = process.cpuUsage();
   const times: number[] = [];
   let errors = 0;
   let firstError: unknown;
@@ -485,6 +506,9 @@ async function load(
     }),
   );
   const elapsed = performance.now() - started;
+  const client = process.cpuUsage(clientCpu);
+  const clientCpuMs = (client.user + client.system) / 1000 / times.length;
+  const serverCpuMs = (processCpuMs(serverPid) - serverCpu) / times.length;
   if (firstError !== undefined) log(`${errors} failed calls; the first: ${String(firstError)}`);
   times.sort((a, b) => a - b);
   return {
@@ -493,6 +517,8 @@ async function load(
     perSec: (times.length / elapsed) * 1000,
     p50: percentile(times, 50),
     p99: percentile(times, 99),
+    clientCpuMs,
+    serverCpuMs,
   };
 }
 
@@ -548,8 +574,9 @@ async function apiBench(url: string): Promise<ApiFigures> {
     const leanGet = (w: number, i: number) => leanClient.get(uid(w, i));
     let lean: LoadFigures;
     try {
-      await load(2, leanGet);
-      lean = await load(API_SECONDS, leanGet);
+      // The server's first calls run cold code: a longer warm-up than the other sides get.
+      await load(5, leanGet);
+      lean = await load(API_SECONDS, leanGet, child.pid);
     } finally {
       leanClient.close();
     }
@@ -561,7 +588,7 @@ async function apiBench(url: string): Promise<ApiFigures> {
       }
     };
     await load(2, typedGet);
-    const typed = await load(API_SECONDS, typedGet);
+    const typed = await load(API_SECONDS, typedGet, child.pid);
     return { lean, typed, raw };
   } finally {
     child.kill("SIGTERM");
@@ -649,13 +676,18 @@ async function main() {
         out(`## API: ${CLIENTS} concurrent callers, ${API_SECONDS} s each`);
         out();
         out(
-          "The ratio uses the lean HTTP client (node:http keep-alive, tRPC's GET protocol, every response checked); the typed tRPC client is shown too.",
+          "The ratio uses the lean HTTP client (node:http keep-alive, tRPC's GET protocol, every response checked); the typed tRPC client is shown too. CPU per request is user + system time from /proc of the API server and of this process, steadier than requests/s on a shared machine.",
         );
         out();
-        out("| path | requests/s | p50 | p99 | errors |");
-        out("| --- | ---: | ---: | ---: | ---: |");
+        out(
+          "| path | requests/s | p50 | p99 | errors | server CPU per request | load generator CPU per request |",
+        );
+        out("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        const cpu = (n: number) => (Number.isFinite(n) ? `${fmt(n, 3)} ms` : "–");
         const row = (label: string, f: LoadFigures) =>
-          out(`| ${label} | ${fmt(f.perSec)} | ${ms(f.p50)} | ${ms(f.p99)} | ${fmt(f.errors)} |`);
+          out(
+            `| ${label} | ${fmt(f.perSec)} | ${ms(f.p50)} | ${ms(f.p99)} | ${fmt(f.errors)} | ${cpu(f.serverCpuMs)} | ${cpu(f.clientCpuMs)} |`,
+          );
         row("companies.get over HTTP (lean node:http client)", lean);
         row("companies.get over HTTP (typed tRPC client, createPleClient)", typed);
         row("raw pg SELECT by primary key", raw);
