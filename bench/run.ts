@@ -7,13 +7,13 @@
  *   --n=200000          BENCH_N          rows of the import file (the RSS run also imports 4N)
  *   --naive-n=20000     BENCH_NAIVE_N    rows the naive per-row path gets (rows/s extrapolates)
  *   --search-n=500000   BENCH_SEARCH_N   companies (and as many people) for search and API
- *   --api-seconds=10    BENCH_API_SECONDS  how long each of the two API runs lasts
+ *   --api-seconds=10    BENCH_API_SECONDS  how long each of the three API runs lasts
  *   --only=import,api,search             run only these parts
  *   --keep                               keep the scratch databases (to EXPLAIN or profile them)
  *   BENCH_DATABASE_URL (else PLE_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  */
 import { spawn } from "node:child_process";
-import { createReadStream, mkdtempSync, rmSync } from "node:fs";
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
@@ -34,6 +34,7 @@ import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { ADMIN_URL, API_SECONDS, KEEP, N, NAIVE_N, ONLY, SEARCH_N } from "./env.js";
 import { company, newCompanies, writeExport } from "./generate.js";
+import { createLeanClient } from "./lean-client.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const WORK = mkdtempSync(join(tmpdir(), "ple-bench-"));
@@ -451,9 +452,29 @@ async function searchBench(url: string): Promise<SearchFigures> {
 
 interface LoadFigures {
   requests: number;
+  /** Calls that failed (an HTTP status other than 200, a wrong body, a pg error); not counted in requests. */
+  errors: number;
   perSec: number;
   p50: number;
   p99: number;
+  /** CPU time (user + system) of this load-generating process per request, in ms. */
+  clientCpuMs: number;
+  /** CPU time of the API server process per request, in ms (NaN where not measured). */
+  serverCpuMs: number;
+}
+
+/**
+ * CPU time (user + system) a process has used, in ms, from /proc (Linux; USER_HZ = 100);
+ * NaN elsewhere. On a shared machine, CPU per request is steadier than requests/s.
+ */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const CLIENTS = 32;
@@ -461,30 +482,55 @@ const CLIENTS = 32;
 async function load(
   seconds: number,
   call: (worker: number, i: number) => Promise<unknown>,
+  serverPid?: number,
 ): Promise<LoadFigures> {
+  const serverCpu = processCpuMs(serverPid);
+  const clientCpu = process.cpuUsage();
   const times: number[] = [];
+  let errors = 0;
+  let firstError: unknown;
   const until = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, worker) => {
       for (let i = 0; performance.now() < until; i++) {
         const t = performance.now();
-        await call(worker, i);
-        times.push(performance.now() - t);
+        try {
+          await call(worker, i);
+          times.push(performance.now() - t);
+        } catch (error) {
+          errors += 1;
+          firstError ??= error;
+        }
       }
     }),
   );
   const elapsed = performance.now() - started;
+  const client = process.cpuUsage(clientCpu);
+  const clientCpuMs = (client.user + client.system) / 1000 / times.length;
+  const serverCpuMs = (processCpuMs(serverPid) - serverCpu) / times.length;
+  if (firstError !== undefined) log(`${errors} failed calls; the first: ${String(firstError)}`);
   times.sort((a, b) => a - b);
   return {
     requests: times.length,
+    errors,
     perSec: (times.length / elapsed) * 1000,
     p50: percentile(times, 50),
     p99: percentile(times, 99),
+    clientCpuMs,
+    serverCpuMs,
   };
 }
 
-async function apiBench(url: string): Promise<{ api: LoadFigures; raw: LoadFigures }> {
+interface ApiFigures {
+  /** 32 callers on a lean node:http client speaking tRPC's HTTP protocol (lean-client.ts). */
+  lean: LoadFigures;
+  /** 32 typed clients (createPleClient: httpBatchLink, superjson, undici fetch). */
+  typed: LoadFigures;
+  raw: LoadFigures;
+}
+
+async function apiBench(url: string): Promise<ApiFigures> {
   const uid = (worker: number, i: number) => uidOf((worker * 7919 + i * 104729) % SEARCH_N);
   // Raw pg: 32 connections, SELECT by primary key.
   const clients = await Promise.all(
@@ -494,24 +540,21 @@ async function apiBench(url: string): Promise<{ api: LoadFigures; raw: LoadFigur
       return c;
     }),
   );
+  const select = async (w: number, i: number) => {
+    const result = await clients[w]?.query(
+      "SELECT * FROM marketing.company WHERE company_uid = $1",
+      [uid(w, i)],
+    );
+    if (result?.rows[0]?.company_uid !== uid(w, i)) throw new Error(`no company ${uid(w, i)}`);
+  };
   let raw: LoadFigures;
   try {
-    await load(
-      2,
-      (w, i) =>
-        clients[w]?.query("SELECT * FROM marketing.company WHERE company_uid = $1", [uid(w, i)]) ??
-        Promise.resolve(),
-    );
-    raw = await load(
-      API_SECONDS,
-      (w, i) =>
-        clients[w]?.query("SELECT * FROM marketing.company WHERE company_uid = $1", [uid(w, i)]) ??
-        Promise.resolve(),
-    );
+    await load(2, select);
+    raw = await load(API_SECONDS, select);
   } finally {
     await Promise.all(clients.map((c) => c.end()));
   }
-  // The API in its own process, 32 typed clients over HTTP.
+  // The API in its own process; first the lean HTTP client, then the typed clients.
   const child = spawn(process.execPath, [join(HERE, "api-server.js"), url, "16"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -527,12 +570,26 @@ async function apiBench(url: string): Promise<{ api: LoadFigures; raw: LoadFigur
         child.on("exit", (code) => reject(new Error(`api-server exited with ${code}`)));
       },
     );
+    const leanClient = createLeanClient(base, key, CLIENTS);
+    const leanGet = (w: number, i: number) => leanClient.get(uid(w, i));
+    let lean: LoadFigures;
+    try {
+      // The server's first calls run cold code: a longer warm-up than the other sides get.
+      await load(5, leanGet);
+      lean = await load(API_SECONDS, leanGet, child.pid);
+    } finally {
+      leanClient.close();
+    }
     const ples = Array.from({ length: CLIENTS }, () => createPleClient({ url: base, apiKey: key }));
-    const get = (w: number, i: number) =>
-      ples[w]?.companies.get.query({ company_uid: uid(w, i) }) ?? Promise.resolve();
-    await load(2, get);
-    const api = await load(API_SECONDS, get);
-    return { api, raw };
+    const typedGet = async (w: number, i: number) => {
+      const got = await ples[w]?.companies.get.query({ company_uid: uid(w, i) });
+      if (got?.company.company_uid !== uid(w, i) || got.slots.length !== 3) {
+        throw new Error(`companies.get answered ${JSON.stringify(got).slice(0, 200)}`);
+      }
+    };
+    await load(2, typedGet);
+    const typed = await load(API_SECONDS, typedGet, child.pid);
+    return { lean, typed, raw };
   } finally {
     child.kill("SIGTERM");
   }
@@ -615,20 +672,32 @@ async function main() {
       }
       if (ONLY.has("api")) {
         log("API …");
-        const { api, raw } = await apiBench(url);
-        out(`## API: ${CLIENTS} concurrent clients, ${API_SECONDS} s each`);
+        const { lean, typed, raw } = await apiBench(url);
+        out(`## API: ${CLIENTS} concurrent callers, ${API_SECONDS} s each`);
         out();
-        out("| path | requests/s | p50 | p99 |");
-        out("| --- | ---: | ---: | ---: |");
         out(
-          `| companies.get over HTTP (tRPC client) | ${fmt(api.perSec)} | ${ms(api.p50)} | ${ms(api.p99)} |`,
-        );
-        out(
-          `| raw pg SELECT by primary key | ${fmt(raw.perSec)} | ${ms(raw.p50)} | ${ms(raw.p99)} |`,
+          "The ratio uses the lean HTTP client (node:http keep-alive, tRPC's GET protocol, every response checked); the typed tRPC client is shown too. CPU per request is user + system time from /proc of the API server and of this process, steadier than requests/s on a shared machine.",
         );
         out();
-        const ratio = api.perSec / raw.perSec;
-        out(`API / raw pg: ${fmt(ratio * 100, 1)} % (target ≥ 40 %): ${verdict(ratio >= 0.4)}`);
+        out(
+          "| path | requests/s | p50 | p99 | errors | server CPU per request | load generator CPU per request |",
+        );
+        out("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        const cpu = (n: number) => (Number.isFinite(n) ? `${fmt(n, 3)} ms` : "–");
+        const row = (label: string, f: LoadFigures) =>
+          out(
+            `| ${label} | ${fmt(f.perSec)} | ${ms(f.p50)} | ${ms(f.p99)} | ${fmt(f.errors)} | ${cpu(f.serverCpuMs)} | ${cpu(f.clientCpuMs)} |`,
+          );
+        row("companies.get over HTTP (lean node:http client)", lean);
+        row("companies.get over HTTP (typed tRPC client, createPleClient)", typed);
+        row("raw pg SELECT by primary key", raw);
+        out();
+        const ratio = lean.perSec / raw.perSec;
+        const clean = lean.errors === 0 && raw.errors === 0;
+        out(
+          `API (lean client) / raw pg: ${fmt(ratio * 100, 1)} % (target ≥ 40 %): ${clean ? verdict(ratio >= 0.4) : "MISS (failed calls)"}`,
+        );
+        out(`API (typed client) / raw pg: ${fmt((typed.perSec / raw.perSec) * 100, 1)} %`);
         out();
       }
     } finally {

@@ -54,11 +54,21 @@ export class CompanyBatcher {
         this.db.knex,
         batch.map((w) => w.uid),
       );
+      const handedOut = new Set<CompanyUid>();
       for (const waiter of batch) {
         const hit = found.get(waiter.uid);
         if (hit !== undefined) {
-          // Each caller gets its own copy: results are not shared mutable state.
-          waiter.resolve({ company: { ...hit.company }, slots: hit.slots.map((s) => ({ ...s })) });
+          // Each caller gets its own objects: the first the parsed ones, a caller asking
+          // for the same company in the same batch a copy, so no result is shared.
+          if (handedOut.has(waiter.uid)) {
+            waiter.resolve({
+              company: { ...hit.company },
+              slots: hit.slots.map((s) => ({ ...s })),
+            });
+          } else {
+            handedOut.add(waiter.uid);
+            waiter.resolve(hit);
+          }
         } else {
           // Unknown: the single look-up raises the exact COMPANY_NOT_FOUND error.
           getCompanyWithSlots(this.db.knex, { company_uid: waiter.uid }).then(

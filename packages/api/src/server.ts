@@ -7,9 +7,14 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { PleDatabase } from "@ple/db";
-import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import type { TRPCError } from "@trpc/server";
+import {
+  incomingMessageToRequest,
+  internal_exceptionHandler,
+} from "@trpc/server/adapters/node-http";
+import { resolveResponse } from "@trpc/server/http";
 import { ApiKeyCache } from "./api-key-cache.js";
-import { createContext } from "./context.js";
+import { type Context, createContext } from "./context.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "./env.js";
 import { describeError } from "./errors.js";
 import { checkHealth } from "./health.js";
@@ -43,6 +48,83 @@ export interface PleServer {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Paths that WHATWG URL parsing returns unchanged: no dot segments, no empty segments, no escapes. */
+const PLAIN_PATH = /^\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/?)*$/;
+
+/** The pathname of a request URL, as new URL() gives it, without parsing the common plain case. */
+function pathnameOf(url: string): string {
+  const query = url.indexOf("?");
+  const path = query === -1 ? url : url.slice(0, query);
+  return PLAIN_PATH.test(path) ? path : new URL(url, "http://localhost").pathname;
+}
+
+/** One leading and one trailing slash off, as tRPC's standalone adapter does. */
+function trimSlashes(path: string): string {
+  const start = path.startsWith("/") ? 1 : 0;
+  const end = path.length > start && path.endsWith("/") ? path.length - 1 : path.length;
+  return path.slice(start, end);
+}
+
+/**
+ * Writes a tRPC Fetch Response to the node response. A complete JSON answer (every
+ * non-streaming call) is sent in one piece with a Content-Length; a streamed one
+ * (httpBatchStreamLink's JSONL, subscriptions) is written chunk by chunk as it comes.
+ */
+async function writeResponse(
+  res: http.ServerResponse,
+  response: Response,
+  signal: AbortSignal,
+): Promise<void> {
+  if (res.statusCode === 200) res.statusCode = response.status;
+  for (const [key, value] of response.headers) {
+    if (key !== "set-cookie") res.setHeader(key, value);
+  }
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  const body = response.body;
+  if (body === null) {
+    res.end();
+    return;
+  }
+  const streamed =
+    response.headers.has("transfer-encoding") ||
+    response.headers.get("content-type")?.startsWith("text/event-stream") === true;
+  if (!streamed) {
+    const buffer = Buffer.from(await response.arrayBuffer());
+    res.setHeader("Content-Length", buffer.byteLength);
+    res.end(buffer);
+    return;
+  }
+  const reader = body.getReader();
+  const cancel = () => void reader.cancel().catch(() => {});
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || res.destroyed) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resume) => {
+          const go = () => {
+            res.off("drain", go);
+            res.off("close", go);
+            resume();
+          };
+          res.on("drain", go);
+          res.on("close", go);
+        });
+      }
+    }
+  } catch (error) {
+    if (!signal.aborted) {
+      if (!res.headersSent) res.statusCode = 500;
+      throw error;
+    }
+  } finally {
+    signal.removeEventListener("abort", cancel);
+    res.end();
+  }
+}
+
 function requestIdOf(req: http.IncomingMessage): string {
   const given = req.headers["x-request-id"];
   const value = Array.isArray(given) ? given[0] : given;
@@ -55,33 +137,18 @@ export function createServer(opts: CreateServerOptions): PleServer {
   const bodyLimitBytes = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 10_000;
   const apiKeys = new ApiKeyCache({ ttlMs: opts.apiKeyCacheMs });
-  const requestIds = new WeakMap<http.IncomingMessage, string>();
   const actors = new WeakMap<http.IncomingMessage, string>();
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | null = null;
 
-  const trpcHandler = createHTTPHandler({
+  const trpcOptions = {
     router: appRouter,
-    basePath: "/trpc/",
-    maxBodySize: bodyLimitBytes,
     maxBatchSize: MAX_BATCH_SIZE,
-    createContext: async ({ req, info }) => {
-      const ctx = await createContext({
-        req,
-        info,
-        db,
-        requestId: requestIds.get(req),
-        logger,
-        apiKeys,
-      });
-      if (ctx.actor) actors.set(req, ctx.actor.keyId);
-      return ctx;
-    },
-    responseMeta({ ctx }) {
+    responseMeta({ ctx }: { ctx?: Context }) {
       return { headers: ctx ? Object.fromEntries(ctx.responseHeaders) : {} };
     },
-    onError({ error, path, ctx }) {
+    onError({ error, path, ctx }: { error: TRPCError; path?: string; ctx?: Context }) {
       const described = describeError(error, ctx?.requestId);
       const fields = {
         requestId: ctx?.requestId,
@@ -95,7 +162,39 @@ export function createServer(opts: CreateServerOptions): PleServer {
         logger.info({ ...fields, message: described.message }, "request rejected");
       }
     },
-  });
+  };
+
+  /**
+   * tRPC over node:http: what tRPC's standalone adapter does (its Fetch Request with the
+   * body limit and the abort on disconnect, resolveResponse, its exception handler), with
+   * the request's path taken from the URL once and a complete answer written in one piece.
+   */
+  function handleTrpc(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    path: string,
+    requestId: string,
+  ): void {
+    const context = async ({ info }: { info?: { calls: readonly unknown[] } }) => {
+      const ctx = await createContext({ req, info, db, requestId, logger, apiKeys });
+      if (ctx.actor) actors.set(req, ctx.actor.keyId);
+      return ctx;
+    };
+    const run = async () => {
+      const request = incomingMessageToRequest(req, res, { maxBodySize: bodyLimitBytes });
+      const response = await resolveResponse({
+        ...trpcOptions,
+        req: request,
+        path,
+        error: null,
+        createContext: context,
+      });
+      await writeResponse(res, response, request.signal);
+    };
+    run().catch(
+      internal_exceptionHandler({ req, res, path, createContext: context, ...trpcOptions }),
+    );
+  }
 
   async function sendHealth(res: http.ServerResponse): Promise<void> {
     const health = await checkHealth(db, logger);
@@ -121,24 +220,25 @@ export function createServer(opts: CreateServerOptions): PleServer {
   const server = http.createServer((req, res) => {
     const started = process.hrtime.bigint();
     const requestId = requestIdOf(req);
-    requestIds.set(req, requestId);
     res.setHeader("X-Request-Id", requestId);
     inFlight += 1;
     if (closing) res.setHeader("Connection", "close");
+    const pathname = pathnameOf(req.url ?? "/");
     res.on("close", () => {
       inFlight -= 1;
-      const pathname = (req.url ?? "/").split("?")[0];
-      logger.info(
-        {
-          requestId,
-          method: req.method,
-          path: pathname,
-          status: res.statusCode,
-          actor: actors.get(req),
-          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-        },
-        "request",
-      );
+      if (logger.isLevelEnabled("info")) {
+        logger.info(
+          {
+            requestId,
+            method: req.method,
+            path: pathname,
+            status: res.statusCode,
+            actor: actors.get(req),
+            durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+          },
+          "request",
+        );
+      }
       if (closing) {
         // A keep-alive connection that just became idle would hold close() open.
         setImmediate(() => server.closeIdleConnections());
@@ -146,7 +246,6 @@ export function createServer(opts: CreateServerOptions): PleServer {
       }
     });
 
-    const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
     if (pathname === "/health" && (req.method === "GET" || req.method === "HEAD")) {
       sendHealth(res).catch((error: unknown) => {
         logger.error({ requestId, err: error }, "health check failed");
@@ -162,7 +261,7 @@ export function createServer(opts: CreateServerOptions): PleServer {
         // unread rest of the body makes the connection unusable afterwards.
         res.setHeader("Connection", "close");
       }
-      trpcHandler(req, res);
+      handleTrpc(req, res, trimSlashes(trimSlashes(pathname).slice("trpc".length)), requestId);
       return;
     }
     sendNotFound(res, pathname);

@@ -14,7 +14,7 @@ import {
   saveIdempotentResponse,
   withActor,
 } from "@ple/db";
-import { initTRPC } from "@trpc/server";
+import { getTRPCErrorFromUnknown, initTRPC, type TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { type Context, INVALID_KEY_MESSAGE, MISSING_KEY_MESSAGE } from "./context.js";
 import { describeError, toTRPCError } from "./errors.js";
@@ -55,28 +55,41 @@ const pleErrors = t.middleware(async ({ next }) => {
 
 export const publicProcedure = t.procedure.use(pleErrors);
 
-const authenticated = publicProcedure.use(({ ctx, next }) => {
-  if (ctx.authError !== null) throw ctx.authError;
-  if (ctx.actor === null) {
-    throw new PleError("UNAUTHORIZED", ctx.authFailure ?? MISSING_KEY_MESSAGE, {
-      details: { reason: ctx.authFailure === INVALID_KEY_MESSAGE ? "invalid_key" : "missing_key" },
-    });
-  }
-  return next({ ctx: { actor: ctx.actor } });
-});
+/** A PleError as pleErrors would send it (the tRPC code its PLE code maps to). */
+function rejected(error: PleError): TRPCError {
+  return toTRPCError(getTRPCErrorFromUnknown(error));
+}
 
-function requireRole(required: ApiKeyRole) {
-  return t.middleware(({ ctx, next }) => {
+/**
+ * The procedures that need an API key holding `required` (roles nest). One middleware
+ * does what pleErrors, the key check and the role check would do as three: every level
+ * of tRPC's middleware chain copies the call's options and context, per call.
+ */
+function keyWithRole(required: ApiKeyRole) {
+  return t.procedure.use(async ({ ctx, next }) => {
+    if (ctx.authError !== null) throw rejected(ctx.authError);
     const actor = ctx.actor;
-    if (actor === null) throw new PleError("UNAUTHORIZED", MISSING_KEY_MESSAGE);
-    if (!roleAllows(actor.role, required)) {
-      throw new PleError(
-        "FORBIDDEN",
-        `This call needs an API key with the ${required} role; this key has ${actor.role}.`,
-        { details: { required, held: actor.role } },
+    if (actor === null) {
+      throw rejected(
+        new PleError("UNAUTHORIZED", ctx.authFailure ?? MISSING_KEY_MESSAGE, {
+          details: {
+            reason: ctx.authFailure === INVALID_KEY_MESSAGE ? "invalid_key" : "missing_key",
+          },
+        }),
       );
     }
-    return next();
+    if (!roleAllows(actor.role, required)) {
+      throw rejected(
+        new PleError(
+          "FORBIDDEN",
+          `This call needs an API key with the ${required} role; this key has ${actor.role}.`,
+          { details: { required, held: actor.role } },
+        ),
+      );
+    }
+    const result = await next({ ctx: { actor } });
+    if (!result.ok) throw toTRPCError(result.error);
+    return result;
   });
 }
 
@@ -143,6 +156,6 @@ const writes = t.middleware(async ({ ctx, next, path, getRawInput }) => {
   return next({ ctx: { write } });
 });
 
-export const readProcedure = authenticated.use(requireRole("read"));
-export const writeProcedure = authenticated.use(requireRole("write")).use(writes);
-export const adminProcedure = authenticated.use(requireRole("admin")).use(writes);
+export const readProcedure = keyWithRole("read");
+export const writeProcedure = keyWithRole("write").use(writes);
+export const adminProcedure = keyWithRole("admin").use(writes);

@@ -52,6 +52,7 @@ describe("companies.get by company_uid, coalesced", () => {
       expect(a).toEqual(b);
       expect(a).not.toBe(b);
       expect(a?.company).not.toBe(b?.company);
+      expect(a?.slots[0]).not.toBe(b?.slots[0]);
     } finally {
       queries.stop();
     }

@@ -1,3 +1,4 @@
+import http from "node:http";
 import { createApiKey } from "@ple/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -20,6 +21,28 @@ afterAll(async () => {
   await server?.close();
   await t?.drop();
 });
+
+/** A GET sent as written (no URL normalisation by the client), with the raw headers and body. */
+function rawGet(
+  base: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, path, headers, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 function errorOf(body: unknown): { message: string; data: Record<string, unknown> } {
   return (body as { error: { json: { message: string; data: Record<string, unknown> } } }).error
@@ -124,6 +147,47 @@ describe("HTTP server", () => {
     const text = server.logs.join("");
     expect(text).not.toContain("log.person@example.com");
     expect(text).not.toContain("missing.person@example.com");
+  });
+
+  it("sends a complete tRPC answer in one piece with its Content-Length", async () => {
+    const response = await rawGet(server.url, "/trpc/health.check");
+    expect(response.status).toBe(200);
+    expect(response.headers["transfer-encoding"]).toBeUndefined();
+    expect(Number(response.headers["content-length"])).toBe(Buffer.byteLength(response.body));
+    expect(response.headers["content-type"]).toBe("application/json");
+    expect(response.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.parse(response.body)).toMatchObject({ result: { data: { json: {} } } });
+  });
+
+  it("still streams a JSONL batch (httpBatchStreamLink) chunk by chunk", async () => {
+    const response = await rawGet(
+      server.url,
+      "/trpc/health.check,health.check?batch=1&input=%7B%7D",
+      {
+        "trpc-accept": "application/jsonl",
+      },
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers["transfer-encoding"]).toBe("chunked");
+    expect(response.headers["content-length"]).toBeUndefined();
+    const lines = response.body.trim().split("\n");
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(response.body).toContain('"json"');
+  });
+
+  it("routes a path as URL parsing resolves it (dot segments, escapes)", async () => {
+    const health = await rawGet(server.url, "/trpc/../health");
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toMatchObject({ status: "ok" });
+    const escaped = await rawGet(server.url, "/trpc/health.%63heck");
+    expect(escaped.status).toBe(200);
+    const trailing = await rawGet(server.url, "/trpc/health.check/");
+    expect(trailing.status).toBe(200);
+    const missing = await rawGet(server.url, "/nope/../nothing");
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body)).toMatchObject({
+      error: { code: "NOT_FOUND", message: expect.stringContaining("/nothing") },
+    });
   });
 
   it("refuses a batch of more than 50 calls", async () => {

@@ -15,7 +15,7 @@ import {
   PleError,
   Slot,
 } from "@ple/core";
-import type { Queryable } from "./database.js";
+import { type Queryable, queryPrepared } from "./database.js";
 import { mapErrors } from "./errors.js";
 import { CURSOR_CREATED_AT_SQL, decodeCursor, encodeCursor } from "./pagination.js";
 
@@ -178,6 +178,27 @@ export function getCompanyWithSlots(
  * Several companies and their slots by company_uid, in one statement (for
  * look-ups that arrive together). Unknown uids are absent from the map.
  */
+function companiesWithSlotsSql(placeholder: string): string {
+  return `SELECT ${COMPANY_COLUMNS.map((c) => `c.${c}`).join(", ")},
+              ${SLOT_COLUMNS.map((c) => `s.${c} AS slot_${c}`).join(", ")}
+         FROM ${COMPANY} c
+         LEFT JOIN marketing.company_slot s ON s.company_uid = c.company_uid
+        WHERE c.company_uid = ANY(${placeholder}::text[])
+        ORDER BY c.company_uid, array_position(ARRAY['CEO','CFO','HR']::text[], s.role)`;
+}
+const COMPANIES_WITH_SLOTS_SQL = companiesWithSlotsSql("?");
+/** The API's hottest statement, prepared once per pooled connection (queryPrepared). */
+const COMPANIES_WITH_SLOTS_PREPARED = {
+  name: "ple_companies_with_slots_v1",
+  text: companiesWithSlotsSql("$1"),
+};
+
+/**
+ * Several companies and their slots by company_uid, in one statement (for
+ * look-ups that arrive together). Unknown uids are absent from the map. On a
+ * server's pool the statement is a prepared one; in a transaction or the
+ * embedded database it goes through knex.
+ */
 export function getCompaniesWithSlots(
   q: Queryable,
   companyUids: readonly string[],
@@ -185,16 +206,17 @@ export function getCompaniesWithSlots(
   return mapErrors(async () => {
     const found = new Map<string, CompanyWithSlots>();
     if (companyUids.length === 0) return found;
-    const result = await q.raw<{ rows: Array<Record<string, unknown>> }>(
-      `SELECT ${COMPANY_COLUMNS.map((c) => `c.${c}`).join(", ")},
-              ${SLOT_COLUMNS.map((c) => `s.${c} AS slot_${c}`).join(", ")}
-         FROM ${COMPANY} c
-         LEFT JOIN marketing.company_slot s ON s.company_uid = c.company_uid
-        WHERE c.company_uid = ANY(?::text[])
-        ORDER BY c.company_uid, array_position(ARRAY['CEO','CFO','HR']::text[], s.role)`,
-      [[...new Set(companyUids)]],
-    );
-    for (const row of result.rows) {
+    const uids = [...new Set(companyUids)];
+    const rows =
+      ((await queryPrepared(
+        q,
+        COMPANIES_WITH_SLOTS_PREPARED.name,
+        COMPANIES_WITH_SLOTS_PREPARED.text,
+        [uids],
+      )) as Array<Record<string, unknown>> | null) ??
+      (await q.raw<{ rows: Array<Record<string, unknown>> }>(COMPANIES_WITH_SLOTS_SQL, [uids]))
+        .rows;
+    for (const row of rows) {
       const uid = String(row.company_uid);
       let entry = found.get(uid);
       if (entry === undefined) {

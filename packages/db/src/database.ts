@@ -210,6 +210,52 @@ export async function runScript(handle: Queryable, sql: string): Promise<void> {
   }
 }
 
+interface PgPreparedConnection {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Runs one statement as a named prepared statement of node-postgres on a pooled connection
+ * of a PostgreSQL server, so the server parses and plans it once per connection instead of
+ * on every call (knex sends unnamed statements). For hot, fixed statements only: `name`
+ * must always go with the same `text`. Returns null when the handle cannot do this — a
+ * transaction, whose statements must stay on its own connection, or the embedded
+ * database — and the caller then runs the statement through knex.
+ */
+export async function queryPrepared(
+  q: Queryable,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<unknown[] | null> {
+  if ("isTransaction" in q && q.isTransaction === true) return null;
+  const client = q.client as Knex.Client;
+  if (client.config?.client !== "pg") return null;
+  const conn: unknown = await client.acquireConnection();
+  try {
+    if (isPglite(conn) || !isPgConnection(conn)) return null;
+    // knex's query events, as for its own statements, so listeners (logs, tests) see this one too.
+    const event = {
+      __knexUid: (conn as { __knexUid?: string }).__knexUid,
+      method: "raw",
+      sql: text,
+      bindings: values,
+      prepared: name,
+    };
+    client.emit("query", event);
+    try {
+      const result = await (conn as unknown as PgPreparedConnection).query({ name, text, values });
+      client.emit("query-response", result.rows, event);
+      return result.rows;
+    } catch (error) {
+      client.emit("query-error", error, event);
+      throw error;
+    }
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
 /** The PostgreSQL server's version string (PGlite reports the version it embeds). */
 export async function serverVersion(handle: Queryable): Promise<string | null> {
   const result = await handle.raw<{ rows: Array<{ version: string }> }>(

@@ -12,6 +12,7 @@ import {
   SetValidationInput,
   SlotUidSchema,
 } from "@ple/core";
+import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Queryable } from "../src/database.js";
 import {
@@ -21,6 +22,7 @@ import {
   createPerson,
   deleteCompany,
   displaceSlotPerson,
+  getCompaniesWithSlots,
   getCompany,
   getCompanyWithSlots,
   getPerson,
@@ -31,6 +33,7 @@ import {
   listImportRejects,
   listPeople,
   listSlots,
+  openDatabase,
   proposePersonForSlot,
   recordImportRejects,
   rejectSlot,
@@ -125,6 +128,43 @@ describe("companies", () => {
     expect(withSlots.slots).toHaveLength(3);
     const missing = await caught(getCompany(q, { website: "nope.example" }));
     expect(missing).toMatchObject({ code: "COMPANY_NOT_FOUND", field: "website" });
+  });
+
+  it("getCompaniesWithSlots: the pool's prepared statement answers as knex does in a transaction", async () => {
+    const a = await company();
+    const b = await company();
+    const uids = [a.company.company_uid, b.company.company_uid, a.company.company_uid];
+    const asked = [...uids, "CO-20200101-999999"];
+    const pooled = await getCompaniesWithSlots(q, asked);
+    const inTransaction = await (q as Knex).transaction((trx) => getCompaniesWithSlots(trx, asked));
+    expect([...pooled.keys()].sort()).toEqual(
+      [a.company.company_uid, b.company.company_uid].sort(),
+    );
+    expect(pooled).toEqual(inTransaction);
+    expect(pooled.get(a.company.company_uid)).toEqual({ company: a.company, slots: a.slots });
+    expect(pooled.get(b.company.company_uid)?.slots.map((s) => s.role)).toEqual([
+      "CEO",
+      "CFO",
+      "HR",
+    ]);
+    // On a one-connection pool the named statement is visible to the next query.
+    const single = await openDatabase({ url: t.db.url, poolMax: 1 });
+    const seen: Array<{ sql: string; bindings: unknown }> = [];
+    single.knex.on("query", (event: { sql: string; bindings: unknown }) => seen.push(event));
+    try {
+      expect((await getCompaniesWithSlots(single.knex, asked)).size).toBe(2);
+      // knex's query event still reports the statement, with its bindings.
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.sql).toContain("ANY($1::text[])");
+      expect(seen[0]?.bindings).toEqual([[a.company.company_uid, b.company.company_uid, asked[3]]]);
+      expect((await getCompaniesWithSlots(single.knex, [b.company.company_uid])).size).toBe(1);
+      const prepared = await single.knex.raw<{ rows: Array<{ name: string }> }>(
+        "SELECT name FROM pg_prepared_statements",
+      );
+      expect(prepared.rows.map((r) => r.name)).toContain("ple_companies_with_slots_v1");
+    } finally {
+      await single.close();
+    }
   });
 
   it("pages through companies with an opaque keyset cursor and filters on open slots", async () => {
