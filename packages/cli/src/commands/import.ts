@@ -133,9 +133,22 @@ function isRetryable(err: unknown): boolean {
   return err.details?.retryable === true || sqlstate === "40P01" || sqlstate === "40001";
 }
 
-/** PostgreSQL text cannot hold NUL: a reject shows it as ␀ (in the database and the report). */
+/**
+ * A copy of text that shares no memory with the string it came from. Values cut from the CSV
+ * reader's chunks share the chunk's memory, so one kept until the import ends (a reject, a dry
+ * run's key, an unmapped title) would keep its whole chunk alive, and memory would grow with
+ * the file.
+ */
+function ownCopy(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
+}
+
+/**
+ * PostgreSQL text cannot hold NUL: a reject shows it as ␀ (in the database and the report).
+ * Rejects are kept until the import ends, so the text is a copy of its own (ownCopy).
+ */
 function storable(text: string): string {
-  return text.includes("\u0000") ? text.replaceAll("\u0000", "\u2400") : text;
+  return ownCopy(text.includes("\u0000") ? text.replaceAll("\u0000", "\u2400") : text);
 }
 
 function rejectFrom(row: CsvRow, err: unknown): RejectedRow {
@@ -371,7 +384,7 @@ export async function runImport(
         const known =
           keys.some((k) => seen.has(k)) ||
           (await store.findCompany(company.website, company.apollo_company_id ?? null)) !== null;
-        for (const k of keys) seen.add(k);
+        for (const k of keys) if (!seen.has(k)) seen.add(ownCopy(k));
         if (known) out.existing++;
         else out.created++;
         return out;
@@ -398,7 +411,7 @@ export async function runImport(
         companyUid = await store.findCompany(c.website, c.apollo_company_id ?? null);
         const key = `w:${c.website}`;
         if (companyUid === null && !seen.has(key)) out.companiesCreated++;
-        seen.add(key);
+        if (!seen.has(key)) seen.add(ownCopy(key));
         companyWillExist = true;
       } else {
         const result = await store.createCompany(c);
@@ -417,7 +430,7 @@ export async function runImport(
     if (dryRun) {
       const key = `e:${person.person.email}`;
       const known = seen.has(key) || (await store.findPerson(person.person.email)) !== null;
-      seen.add(key);
+      if (!seen.has(key)) seen.add(ownCopy(key));
       if (known) out.existing++;
       else out.created++;
       return out;
@@ -446,7 +459,9 @@ export async function runImport(
     people.companiesCreated += out.companiesCreated;
     people.withoutCompany += out.withoutCompany;
     if (out.unmappedTitle !== null) {
-      unmapped.set(out.unmappedTitle, (unmapped.get(out.unmappedTitle) ?? 0) + 1);
+      const count = unmapped.get(out.unmappedTitle);
+      if (count === undefined) unmapped.set(ownCopy(out.unmappedTitle), 1);
+      else unmapped.set(out.unmappedTitle, count + 1);
     }
     if (out.link === "linked") people.linked++;
     else if (out.link === "already_linked") people.alreadyLinked++;
