@@ -174,10 +174,7 @@ export function getCompanyWithSlots(
   });
 }
 
-/**
- * Several companies and their slots by company_uid, in one statement (for
- * look-ups that arrive together). Unknown uids are absent from the map.
- */
+/** getCompaniesWithSlots's statement, with its one parameter written as `placeholder`. */
 function companiesWithSlotsSql(placeholder: string): string {
   return `SELECT ${COMPANY_COLUMNS.map((c) => `c.${c}`).join(", ")},
               ${SLOT_COLUMNS.map((c) => `s.${c} AS slot_${c}`).join(", ")}
