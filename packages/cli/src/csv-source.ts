@@ -1,14 +1,42 @@
 /**
- * Streaming CSV input for imports: opens the file, reads it in chunks through CsvReader
- * (BOM, CRLF, quoted fields with commas and newlines) and yields each data row with its
- * number (1 = the first row after the header), the raw text as it appeared in the file, and
- * the bytes consumed so far for progress.
+ * Streaming CSV input for imports: opens the file, reads it through csv-parse (RFC 4180:
+ * quoted fields with commas, quotes and newlines; any line end; a UTF-8 byte-order mark) and
+ * yields each data row with its number (1 = the first row after the header), the raw text as
+ * it appeared in the file, and the bytes consumed so far for progress.
+ *
+ * What is refused, and how:
+ * - The whole file only when it cannot be read (missing, a directory, no permission), is not
+ *   text (a spreadsheet, archive or PDF; NUL bytes or undecodable bytes in its header line), or
+ *   its header names a column twice. The caller refuses a file that lacks a required column.
+ * - A quote inside an unquoted field is field text (`Foo 12" Pipes` stays as written), as most
+ *   readers and the csv-spectrum suite read it (csv-parse's relax_quotes).
+ * - A record csv-parse still cannot read is a row of its own with `unreadable` set, so the
+ *   import rejects it with its row number and raw text and keeps every row before it. A quote
+ *   never closed swallows the rest of the file: that row stands for everything from it on.
+ *
+ * UTF-16 files (a FF FE or FE FF byte-order mark) are decoded to UTF-8 before csv-parse,
+ * which would otherwise match commas and quotes at odd byte offsets.
  */
 import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { PleError } from "@ple/core";
-import { CsvReader, type CsvRow, CsvSyntaxError } from "./csv-reader.js";
+import { type CsvError, type Info, parse } from "csv-parse";
 
-export type { CsvRow } from "./csv-reader.js";
+export interface CsvRow {
+  /** 1 for the first row after the header. */
+  rowNumber: number;
+  /** Header name → value, as in the file (untrimmed). */
+  record: Record<string, string>;
+  /** The row's text as it appeared in the file, without line ends before or after it. */
+  raw: string;
+  /** Bytes of the file consumed so far (for progress). */
+  bytes: number;
+  /** Set when the row's field count differs from the header's. */
+  fieldCountProblem?: string;
+  /** Set when the record could not be read as CSV; `record` is then empty. */
+  unreadable?: { reason: string; message: string };
+}
 
 export interface CsvFile {
   header: string[];
@@ -21,60 +49,282 @@ export interface OpenCsvOptions {
 }
 
 const CHUNK_SIZE = 64 * 1024;
+/** Longer than any real record; a quote never closed stops here instead of buffering the file. */
+const MAX_RECORD_SIZE = 1024 * 1024;
+/** Raw text kept of an unreadable record (the rest of the file, for a quote never closed). */
+const MAX_UNREADABLE_RAW = 64 * 1024;
+
+type Encoding = "utf8" | "utf-16le" | "utf-16be";
+
+/** The file's first bytes: how to decode it, or why it is not a text file. */
+function sniff(head: Buffer): { encoding: Encoding } | { notText: string } {
+  if (head[0] === 0xff && head[1] === 0xfe) return { encoding: "utf-16le" };
+  if (head[0] === 0xfe && head[1] === 0xff) return { encoding: "utf-16be" };
+  const starts = (magic: number[]) => magic.every((b, i) => head[i] === b);
+  if (starts([0x50, 0x4b, 0x03, 0x04])) return { notText: "a zip archive or an .xlsx workbook" };
+  if (starts([0xd0, 0xcf, 0x11, 0xe0])) return { notText: "an .xls workbook" };
+  if (starts([0x1f, 0x8b])) return { notText: "a gzip archive" };
+  if (starts([0x25, 0x50, 0x44, 0x46, 0x2d])) return { notText: "a PDF document" };
+  const lineEnd = head.findIndex((b) => b === 0x0a || b === 0x0d);
+  const firstLine = lineEnd === -1 ? head : head.subarray(0, lineEnd);
+  if (firstLine.includes(0)) return { notText: "binary data (NUL bytes in its first line)" };
+  const text = new TextDecoder("utf-8").decode(firstLine);
+  // Undecodable bytes in the header, beyond a character cut by the end of the sample.
+  if (text.slice(0, -1).includes("\ufffd") && lineEnd !== -1) {
+    return { notText: "not UTF-8 text (undecodable bytes in its header line)" };
+  }
+  return { encoding: "utf8" };
+}
+
+async function readHead(file: string): Promise<Buffer> {
+  const handle = await open(file, "r");
+  try {
+    const buffer = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The file's bytes as UTF-8 for csv-parse, with the file offset reached so far. */
+function utf8Chunks(
+  input: AsyncIterable<Buffer>,
+  encoding: Encoding,
+  position: { fileBytes: number; fedBytes: number },
+): AsyncIterable<Buffer> {
+  if (encoding === "utf8") {
+    return (async function* () {
+      for await (const chunk of input) {
+        position.fileBytes += chunk.length;
+        position.fedBytes += chunk.length;
+        yield chunk;
+      }
+    })();
+  }
+  const decoder = new TextDecoder(encoding);
+  return (async function* () {
+    for await (const chunk of input) {
+      position.fileBytes += chunk.length;
+      const utf8 = Buffer.from(decoder.decode(chunk, { stream: true }), "utf8");
+      position.fedBytes += utf8.length;
+      if (utf8.length > 0) yield utf8;
+    }
+    const rest = Buffer.from(decoder.decode(), "utf8");
+    position.fedBytes += rest.length;
+    if (rest.length > 0) yield rest;
+  })();
+}
+
+function stripLineEnds(raw: string): string {
+  let start = 0;
+  let end = raw.length;
+  while (start < end && (raw.charCodeAt(start) === 10 || raw.charCodeAt(start) === 13)) start++;
+  while (end > start && (raw.charCodeAt(end - 1) === 10 || raw.charCodeAt(end - 1) === 13)) end--;
+  return start === 0 && end === raw.length ? raw : raw.slice(start, end);
+}
+
+function checkHeader(names: string[]): string[] {
+  const header = names.map((name) => name.trim());
+  const seen = new Set<string>();
+  for (const name of header) {
+    if (seen.has(name) && name !== "") {
+      throw new PleError("VALIDATION_FAILED", `the header names column "${name}" twice`, {
+        field: "header",
+      });
+    }
+    seen.add(name);
+  }
+  return header;
+}
+
+interface Parsed {
+  record: Record<string, string | undefined>;
+  raw: string;
+  info: Info & { error?: { record?: unknown[] } };
+}
+
+/** A record csv-parse skipped, and how many records it had given before it. */
+interface Skipped {
+  after: number;
+  error: CsvError | undefined;
+  raw: string;
+}
+
+/** Why a record could not be read, in words for the reject report. */
+function unreadable(skip: Skipped): { reason: string; message: string; rest: boolean } {
+  const code = skip.error?.code ?? "CSV_UNREADABLE";
+  if (code === "CSV_QUOTE_NOT_CLOSED" || code === "CSV_MAX_RECORD_SIZE") {
+    return {
+      reason: "CSV_QUOTE_NOT_CLOSED",
+      message:
+        "a quote opened in this row is never closed, so this row and every line after it could not be read; close the quote (or double it inside the field) and import again",
+      rest: true,
+    };
+  }
+  return {
+    reason: code,
+    message: `the row could not be read as CSV: ${skip.error?.message ?? code}`,
+    rest: false,
+  };
+}
 
 /**
- * Opens a CSV file; the header (and the rows of the chunks read to find the first row) is
- * read eagerly so callers can check its columns first. Rows come a chunk at a time: a chunk
- * is parsed whole, so a malformed record fails before any row of its chunk is yielded.
+ * Opens a CSV file; the header is read eagerly so callers can check its columns first. Rows
+ * come as csv-parse gives them.
  */
 export async function openCsv(file: string, options: OpenCsvOptions = {}): Promise<CsvFile> {
-  const input = createReadStream(file, { highWaterMark: options.chunkSize ?? CHUNK_SIZE });
-  const chunks: AsyncIterator<Buffer> = input[Symbol.asyncIterator]();
-  const reader = new CsvReader();
-  let pending: CsvRow[] = [];
-  let ended = false;
-  const readChunk = async (): Promise<void> => {
-    const next = await chunks.next();
-    if (next.done) {
-      ended = true;
-      pending = reader.end();
-    } else {
-      pending = reader.push(next.value);
-    }
-  };
+  let head: Buffer;
   try {
-    while (!ended && (reader.header === null || pending.length === 0)) await readChunk();
+    head = await readHead(file);
   } catch (err) {
-    input.destroy();
-    throw csvError(file, err);
+    throw fileError(file, err);
   }
+  const sniffed = sniff(head);
+  if ("notText" in sniffed) {
+    throw new PleError(
+      "VALIDATION_FAILED",
+      `${file} is not a CSV text file: it looks like ${sniffed.notText}; save it as CSV (UTF-8) and import that`,
+      { field: "file", details: { reason: "not_text" } },
+    );
+  }
+  const input = createReadStream(file, { highWaterMark: options.chunkSize ?? CHUNK_SIZE });
+  const position = { fileBytes: 0, fedBytes: 0 };
+  const read: { header: string[] | null } = { header: null };
+  let given = 0;
+  const skips: Skipped[] = [];
+  const source = Readable.from(utf8Chunks(input, sniffed.encoding, position));
+  const parser = source.pipe(
+    parse({
+      bom: true,
+      columns: (names: string[]) => {
+        read.header = checkHeader(names);
+        return read.header;
+      },
+      info: true,
+      raw: true,
+      max_record_size: MAX_RECORD_SIZE,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+      skip_records_with_error: true,
+      on_record: (record) => {
+        given++;
+        return record;
+      },
+      on_skip: (error, raw) => {
+        skips.push({ after: given, error, raw: raw ?? "" });
+        return undefined;
+      },
+    }),
+  );
+  // A read error ends the rows with it; once the rows are done (or given up), closing the file
+  // ends the source with a premature close that nobody waits for.
+  source.on("error", (err) => {
+    if (!parser.destroyed) parser.destroy(err);
+  });
+  const records: AsyncIterator<Parsed> = parser[Symbol.asyncIterator]();
+  // The first record is read now so that the header is known (and a bad one refused) before
+  // the caller looks at it.
+  let first: IteratorResult<Parsed>;
+  try {
+    first = await records.next();
+  } catch (err) {
+    parser.destroy();
+    input.destroy();
+    throw fileError(file, err);
+  }
+  const names: string[] = read.header ?? [];
+  const toBytes = (parserBytes: number) =>
+    sniffed.encoding === "utf8" || position.fedBytes === 0
+      ? parserBytes
+      : Math.round((parserBytes * position.fileBytes) / position.fedBytes);
+
   async function* rows(): AsyncGenerator<CsvRow> {
-    try {
-      for (;;) {
-        for (const row of pending) yield row;
-        if (ended) return;
-        await readChunk();
+    let rowNumber = 0;
+    let lastBytes = 0;
+    let stopped = false;
+    // Rows csv-parse could not read, in file order among the others.
+    function* skipped(before: number): Generator<CsvRow> {
+      while (!stopped && skips.length > 0 && (skips[0] as Skipped).after < before) {
+        const skip = skips.shift() as Skipped;
+        const why = unreadable(skip);
+        const raw = stripLineEnds(skip.raw);
+        const cut = raw.length > MAX_UNREADABLE_RAW;
+        rowNumber++;
+        yield {
+          rowNumber,
+          record: {},
+          raw: cut ? raw.slice(0, MAX_UNREADABLE_RAW) : raw,
+          bytes: lastBytes,
+          unreadable: {
+            reason: why.reason,
+            message: cut
+              ? `${why.message} (its raw text is cut to the first ${MAX_UNREADABLE_RAW} characters)`
+              : why.message,
+          },
+        };
+        if (why.rest) stopped = true;
       }
+    }
+    const toRow = ({ record, raw, info }: Parsed): CsvRow => {
+      const values: Record<string, string> = {};
+      for (const name of names) values[name] = record[name] ?? "";
+      const fieldCount = info.error?.record?.length;
+      rowNumber++;
+      lastBytes = Math.max(lastBytes, toBytes(info.bytes));
+      const row: CsvRow = { rowNumber, record: values, raw: stripLineEnds(raw), bytes: lastBytes };
+      if (fieldCount !== undefined) {
+        row.fieldCountProblem = `the row has ${fieldCount} fields but the header has ${names.length}`;
+      }
+      return row;
+    };
+    try {
+      let next = first;
+      let index = 0;
+      while (!next.done) {
+        index++;
+        yield* skipped(index);
+        if (stopped) return;
+        yield toRow(next.value);
+        next = await records.next();
+      }
+      yield* skipped(Number.POSITIVE_INFINITY);
     } catch (err) {
-      throw csvError(file, err);
+      throw fileError(file, err);
     } finally {
+      parser.destroy();
       input.destroy();
     }
   }
-  return { header: reader.header ?? [], rows: rows() };
+  return { header: names, rows: rows() };
 }
 
-function csvError(file: string, err: unknown): unknown {
+/** Why the file as a whole cannot be read, as a PleError naming it. */
+function fileError(file: string, err: unknown): unknown {
   if (err instanceof PleError) return err;
-  if (err instanceof CsvSyntaxError) {
-    return new PleError("VALIDATION_FAILED", `${file} is not valid CSV: ${err.message}`, {
+  const code = err instanceof Error && "code" in err ? err.code : undefined;
+  if (code === "ENOENT") {
+    return new PleError("NOT_FOUND", `no such file: ${file}`, { field: "file" });
+  }
+  if (code === "EISDIR") {
+    return new PleError("VALIDATION_FAILED", `${file} is a directory, not a file`, {
       field: "file",
-      details: { reason: err.code },
-      cause: err,
     });
   }
-  if (err instanceof Error && "code" in err && err.code === "ENOENT") {
-    return new PleError("NOT_FOUND", `no such file: ${file}`, { field: "file" });
+  if (code === "EACCES" || code === "EPERM") {
+    return new PleError("VALIDATION_FAILED", `${file} cannot be read: permission denied`, {
+      field: "file",
+      details: { reason: "unreadable" },
+    });
+  }
+  if (typeof code === "string" && code.startsWith("CSV_") && err instanceof Error) {
+    return new PleError("VALIDATION_FAILED", `${file} is not valid CSV: ${err.message}`, {
+      field: "file",
+      details: { reason: code },
+      cause: err,
+    });
   }
   return err;
 }

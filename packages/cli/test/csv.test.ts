@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { csvField, findColumn, headerKey, openCsv, spreadsheetSafe } from "../src/csv-source.js";
 import { companyColumns, personColumns, personName } from "../src/import-columns.js";
@@ -40,16 +42,90 @@ describe("openCsv", () => {
     expect(rows[1]?.bytes).toBeGreaterThan(rows[0]?.bytes ?? 0);
   });
 
-  it("fails clearly on a missing file and on an unclosed quote", async () => {
+  it("fails clearly on a missing file, a directory and a file that is not text", async () => {
     await expect(openCsv("/nonexistent/file.csv")).rejects.toMatchObject({
       code: "NOT_FOUND",
       field: "file",
     });
-    await expect(readAll('name,website\n"unclosed,a.com\n')).rejects.toMatchObject({
+    await expect(openCsv(tempDir())).rejects.toMatchObject({
       code: "VALIDATION_FAILED",
       field: "file",
-      message: expect.stringContaining("Quote Not Closed"),
+      message: expect.stringContaining("is a directory"),
     });
+    const dir = tempDir();
+    const xlsx = join(dir, "accounts.xlsx");
+    writeFileSync(xlsx, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00]));
+    await expect(openCsv(xlsx)).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      field: "file",
+      message: expect.stringContaining(".xlsx workbook"),
+    });
+    const binary = join(dir, "data.bin");
+    writeFileSync(binary, Buffer.from([0x00, 0x01, 0x02, 0x0a, 0x41]));
+    await expect(openCsv(binary)).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      message: expect.stringContaining("not a CSV text file"),
+    });
+  });
+
+  it("reads a stray quote inside an unquoted field as text", async () => {
+    const { rows } = await readAll('name,website\nFoo 12" Pipes,foo.com\nBar "Best" Co,bar.com\n');
+    expect(rows.map((r) => r.record)).toEqual([
+      { name: 'Foo 12" Pipes', website: "foo.com" },
+      { name: 'Bar "Best" Co', website: "bar.com" },
+    ]);
+    expect(rows.map((r) => r.unreadable)).toEqual([undefined, undefined]);
+    expect(rows[0]?.raw).toBe('Foo 12" Pipes,foo.com');
+  });
+
+  it("gives every row before a quote never closed, then that row as unreadable with its raw text", async () => {
+    const { rows } = await readAll(
+      'name,website\nA,a.com\nB,b.com\n"Unclosed,c.com\nD,d.com\nE,e.com\n',
+    );
+    expect(rows.map((r) => [r.rowNumber, r.record.name])).toEqual([
+      [1, "A"],
+      [2, "B"],
+      [3, undefined],
+    ]);
+    expect(rows[2]?.unreadable).toMatchObject({ reason: "CSV_QUOTE_NOT_CLOSED" });
+    expect(rows[2]?.unreadable?.message).toContain("never closed");
+    expect(rows[2]?.raw).toBe('"Unclosed,c.com\nD,d.com\nE,e.com');
+  });
+
+  it("reads UTF-16 files (little- and big-endian byte-order marks) and CRLF", async () => {
+    const text = 'name,website\r\n"Zürich AG",zuerich.example\r\nB,b.example\r\n';
+    for (const bytes of [
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]),
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, "utf16le").swap16()]),
+    ]) {
+      const file = join(tempDir(), "utf16.csv");
+      writeFileSync(file, bytes);
+      for (const chunkSize of [3, 64 * 1024]) {
+        const csv = await openCsv(file, { chunkSize });
+        const rows = [];
+        for await (const row of csv.rows) rows.push(row);
+        expect(csv.header).toEqual(["name", "website"]);
+        expect(rows.map((r) => r.record)).toEqual([
+          { name: "Zürich AG", website: "zuerich.example" },
+          { name: "B", website: "b.example" },
+        ]);
+        expect(rows[0]?.raw).toBe('"Zürich AG",zuerich.example');
+        expect(rows.at(-1)?.bytes).toBeLessThanOrEqual(bytes.length);
+      }
+    }
+  });
+
+  it("reads a UTF-8 byte-order mark and multi-byte characters split between chunks", async () => {
+    const file = writeTemp(
+      tempDir(),
+      "bom.csv",
+      "\ufeffname,website\r\nCafé Crème,cafe.example\r\n",
+    );
+    const csv = await openCsv(file, { chunkSize: 2 });
+    const rows = [];
+    for await (const row of csv.rows) rows.push(row);
+    expect(csv.header).toEqual(["name", "website"]);
+    expect(rows.map((r) => r.record)).toEqual([{ name: "Café Crème", website: "cafe.example" }]);
   });
 
   it("refuses a header naming one column twice", async () => {

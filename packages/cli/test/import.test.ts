@@ -102,6 +102,39 @@ describe("import companies", () => {
     expect(stored.map((r) => r.raw_row)).toEqual(['"Nul\u2400 Corp",nul-one.example']);
   });
 
+  it("imports a stray quote inside an unquoted field as text", async () => {
+    const file = writeTemp(
+      tempDir(),
+      "stray.csv",
+      'name,website\nFoo 12" Pipes,stray-quote.example\nPlain Co,stray-plain.example\n',
+    );
+    const summary = await runImport("companies", stores(), { file });
+    expect(summary).toMatchObject({ rows: 2, created: 2, rejected: 0 });
+    const foo = await companyGet(t.db, { key: "stray-quote.example" });
+    expect(foo.company.company_name).toBe('Foo 12" Pipes');
+  });
+
+  it("imports every row before a quote never closed and rejects that row on, with its number and raw text", async () => {
+    const lines = ["name,website"];
+    for (let i = 1; i <= 5; i++) lines.push(`Before ${i},unclosed-${i}.example`);
+    lines.push('"Never Closed,unclosed-6.example', "After,unclosed-7.example", "");
+    const file = writeTemp(tempDir(), "unclosed.csv", lines.join("\n"));
+    const summary = await runImport("companies", stores(), { file, batchSize: 2 });
+    expect(summary).toMatchObject({ rows: 6, created: 5, existing: 0, rejected: 1 });
+    expect(summary.rejects).toEqual([
+      {
+        row_number: 6,
+        error_code: "VALIDATION_FAILED",
+        field: "row",
+        message: expect.stringContaining("never closed"),
+        raw_row: '"Never Closed,unclosed-6.example\nAfter,unclosed-7.example',
+      },
+    ]);
+    await expect(companyGet(t.db, { key: "unclosed-5.example" })).resolves.toBeDefined();
+    const stored = await listImportRejects(t.db.knex, { source_file: file });
+    expect(stored.map((r) => r.row_number)).toEqual([6]);
+  });
+
   it("fails with a clear error when a required column is missing", async () => {
     const file = writeTemp(tempDir(), "nocol.csv", "name,url\nA,a.example\n");
     await expect(runImport("companies", stores(), { file })).rejects.toMatchObject({

@@ -172,6 +172,12 @@ function present(values: Record<string, string | null>): Record<string, string> 
 }
 
 function checkFieldCount(row: CsvRow): void {
+  if (row.unreadable) {
+    throw new PleError("VALIDATION_FAILED", row.unreadable.message, {
+      field: "row",
+      details: { reason: row.unreadable.reason },
+    });
+  }
   if (row.fieldCountProblem) {
     throw new PleError("VALIDATION_FAILED", row.fieldCountProblem, {
       field: "row",
