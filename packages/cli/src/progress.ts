@@ -60,8 +60,10 @@ export function createProgress(stream: ProgressStream, options: ProgressOptions)
   let last: ProgressUpdate = { rows: 0, bytes: 0 };
   const draw = () => {
     const line = renderProgressLine(options.label, last, options.totalBytes, now() - started);
-    const max = (stream.columns ?? 100) - 1;
-    stream.write(`\r${line.slice(0, max)}\x1b[K`);
+    // A terminal that reports no width (0 or unknown columns) gets the whole line.
+    const columns = stream.columns ?? 0;
+    const shown = columns > 1 ? line.slice(0, columns - 1) : line;
+    stream.write(`\r${shown}\x1b[K`);
   };
   return {
     update(state) {

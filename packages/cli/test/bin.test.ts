@@ -104,14 +104,14 @@ describe("ple (the binary)", () => {
     expect(dry.code).toBe(3);
     expect(JSON.parse(dry.stdout)).toMatchObject({ dry_run: true, created: 3, rejected: 1 });
     expect(await databaseChecksums(t.db.knex)).toEqual(before);
-    expect(existsSync(join(dir, "accounts.rejects.csv"))).toBe(false);
+    expect(existsSync(join(dir, "accounts.csv.rejects.csv"))).toBe(false);
 
     const first = await ple(["import", "companies", file, "--json"], env);
     expect(first.code).toBe(3);
     expect(first.stderr).toBe("");
     const summary = JSON.parse(first.stdout);
     expect(summary).toMatchObject({ rows: 4, created: 3, existing: 0, rejected: 1 });
-    expect(summary.rejects_file).toBe(join(dir, "accounts.rejects.csv"));
+    expect(summary.rejects_file).toBe(join(dir, "accounts.csv.rejects.csv"));
     const report = readFileSync(summary.rejects_file, "utf8");
     expect(report).toContain("VALIDATION_FAILED,website");
     expect(report).toContain("No Website,,acc-3,Retail,5");

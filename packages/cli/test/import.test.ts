@@ -42,8 +42,8 @@ describe("import companies", () => {
       [3, "VALIDATION_FAILED", "website"],
       [5, "VALIDATION_FAILED", "website"],
     ]);
-    expect(first.rejects_file).toBe(join(dir, "companies.rejects.csv"));
-    const report = readFileSync(join(dir, "companies.rejects.csv"), "utf8").split("\r\n");
+    expect(first.rejects_file).toBe(join(dir, "companies.csv.rejects.csv"));
+    const report = readFileSync(join(dir, "companies.csv.rejects.csv"), "utf8").split("\r\n");
     expect(report[0]).toBe("file,row_number,error_code,field,message,raw_row");
     expect(report[1]).toContain(",3,VALIDATION_FAILED,website,");
     expect(report[1]?.endsWith('"No Site,,,"')).toBe(true);
@@ -100,6 +100,22 @@ describe("import companies", () => {
     expect(again).toMatchObject({ created: 0, existing: 1, rejected: 1 });
     const stored = await listImportRejects(t.db.knex, { source_file: file });
     expect(stored.map((r) => r.raw_row)).toEqual(['"Nul\u2400 Corp",nul-one.example']);
+  });
+
+  it("dry run and real run agree: (w1, A1), (w1, A2), (w3, A2) creates w1 and w3, finds w1 once", async () => {
+    const file = writeTemp(
+      tempDir(),
+      "agree.csv",
+      "name,website,apollo_company_id\nOne,agree-w1.example,agree-A1\nOne Again,agree-w1.example,agree-A2\nThree,agree-w3.example,agree-A2\n",
+    );
+    for (const batchSize of [1, 2, 3]) {
+      const dry = await runImport("companies", stores(), { file, dryRun: true, batchSize });
+      expect(dry, `batch size ${batchSize}`).toMatchObject({ created: 2, existing: 1 });
+    }
+    const real = await runImport("companies", stores(), { file, batchSize: 2 });
+    expect(real).toMatchObject({ created: 2, existing: 1, rejected: 0 });
+    const w3 = await companyGet(t.db, { key: "agree-w3.example" });
+    expect(w3.company.apollo_company_id).toBe("agree-A2");
   });
 
   it("imports a stray quote inside an unquoted field as text", async () => {

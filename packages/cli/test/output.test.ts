@@ -58,4 +58,25 @@ describe("progress", () => {
     quiet.done();
     expect(piped.err()).toBe("");
   });
+
+  it("draws the whole line on a terminal that reports 0 columns, and cuts it to fit a narrow one", () => {
+    const writes = (columns: number) => {
+      let out = "";
+      const stream = {
+        isTTY: true,
+        columns,
+        write(chunk: string) {
+          out += chunk;
+          return true;
+        },
+      };
+      const bar = createProgress(stream, { label: "import", totalBytes: 100, now: () => 1000 });
+      bar.update({ rows: 10, bytes: 100 });
+      bar.done();
+      return out;
+    };
+    const whole = renderProgressLine("import", { rows: 10, bytes: 100 }, 100, 0);
+    expect(writes(0)).toContain(`\r${whole}\x1b[K`);
+    expect(writes(21)).toContain(`\r${whole.slice(0, 20)}\x1b[K`);
+  });
 });

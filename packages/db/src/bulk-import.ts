@@ -8,9 +8,10 @@
  *
  * How a batch runs (inside the caller's transaction, in a savepoint of its own):
  * 1. look up every row's website and Apollo id (email for people) in the table;
- * 2. walk the rows in file order to decide which ones create a company: a row creates one only
- *    when neither its website nor its Apollo id is known, from the table or from an earlier
- *    row of the batch that creates one (the per-row semantics; website matches win);
+ * 2. planCompanyBatch (import-plan.ts, shared with the dry run) decides which rows create a
+ *    company: a row creates one only when neither its website nor its Apollo id is known,
+ *    from the table or from an earlier row of the batch that creates one (the per-row
+ *    semantics; website matches win);
  * 3. one INSERT … SELECT FROM json_to_recordset(…) ON CONFLICT DO NOTHING inserts those rows
  *    (website order, so two concurrent imports take their locks in one order), their slots,
  *    and the slots an existing company may lack.
@@ -29,6 +30,15 @@ import {
 import type { Knex } from "knex";
 import type { Queryable } from "./database.js";
 import { toPleError } from "./errors.js";
+import {
+  type CompanyImportOutcome,
+  type CompanyPreviewOutcome,
+  type DryRunMemory,
+  type HeldCompanies,
+  type PlanOptions,
+  planCompanyBatch,
+  previewFromHeld,
+} from "./import-plan.js";
 
 /** Rows per batch that keep a batch's statements short and its memory small. */
 export const BULK_IMPORT_BATCH_SIZE = 2000;
@@ -41,22 +51,22 @@ export interface BulkCompanyRow {
   ein?: string | null | undefined;
 }
 
-export type BulkCompanyOutcome =
-  | { status: "created"; company_uid: CompanyUid; matched_by: null }
-  | { status: "exists"; company_uid: CompanyUid; matched_by: "website" | "apollo_company_id" }
-  | { status: "rejected"; error: PleError };
-
 /** A person row as @ple/core's PersonCreateInput leaves it (normalised email, name, URL). */
 export type BulkPersonRow = Pick<PersonCreateInput, "name" | "email"> &
   Partial<Pick<PersonCreateInput, "linkedin_url" | "company_uid" | "title" | "source">>;
 
-export type BulkPersonOutcome =
-  | { status: "created"; person_id: PersonId }
-  | { status: "exists"; person_id: PersonId }
+/** One person row's outcome (one shape with CompanyImportOutcome's statuses). */
+export type PersonImportOutcome =
+  | { status: "created" | "existing"; person_id: PersonId }
   | { status: "rejected"; error: PleError };
 
-/** Attempts at a batch when concurrent imports keep beating its inserts or deadlock it. */
-const MAX_ATTEMPTS = 5;
+/**
+ * Passes over a batch when concurrent imports keep beating its inserts. A deadlock or
+ * serialization failure is not retried here: it goes to the caller as a PleError with
+ * details.retryable, and the caller, who owns the transaction, rolls it back and retries it
+ * whole (a retry inside the transaction would keep the locks that caused it).
+ */
+const MAX_PASSES = 5;
 
 /**
  * A row the database stored under another canonical value than core gave it (a caller that
@@ -83,90 +93,62 @@ function isRetryable(err: unknown): boolean {
   return code === "40P01" || code === "40001";
 }
 
-/** Whether q is a transaction (so that fn runs in a savepoint of it). */
-function inTransaction(q: Queryable): boolean {
-  return "isTransaction" in q && q.isTransaction === true;
-}
-
-/**
- * After a deadlock or serialization failure: retry here only when this call owns the
- * transaction. Inside the caller's transaction a retry in a savepoint would keep every lock
- * the transaction already holds and meet the same deadlock again, so the error (a PleError with
- * details.retryable) goes to the caller, who rolls the whole transaction back and retries it.
- */
-function retryHere(q: Queryable, err: unknown, attempt: number): boolean {
-  return isRetryable(err) && attempt < MAX_ATTEMPTS && !inTransaction(q);
-}
-
-/** A short, random wait before a retry, so that the writers that met do not meet again. */
-function jitter(attempt: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, Math.random() * 25 * 2 ** attempt));
-}
-
 /** Runs fn in a savepoint (or a transaction when q is not in one). */
 function inSavepoint<T>(q: Queryable, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   return q.transaction(fn);
 }
 
-interface PlannedCompany {
-  index: number;
-  row: BulkCompanyRow;
-}
-
-/** One batch pass: which unresolved rows exist (table or earlier row) and which create. */
-function planCompanies(
-  rows: readonly BulkCompanyRow[],
-  pending: readonly number[],
-  found: ReadonlyMap<number, { byWebsite: string | null; byApollo: string | null }>,
-  outcomes: (BulkCompanyOutcome | undefined)[],
-): {
-  create: PlannedCompany[];
-  sameAs: Map<number, { index: number; by: "website" | "apollo_company_id" }>;
-} {
-  const create: PlannedCompany[] = [];
-  const sameAs = new Map<number, { index: number; by: "website" | "apollo_company_id" }>();
-  const creatorOfWebsite = new Map<string, number>();
-  const creatorOfApollo = new Map<string, number>();
-  for (const index of pending) {
-    const row = rows[index];
-    if (row === undefined) continue;
-    const hit = found.get(index);
-    const apollo = row.apollo_company_id ?? null;
-    if (hit?.byWebsite) {
-      outcomes[index] = exists(hit.byWebsite, "website");
-      continue;
-    }
-    const sameWebsite = creatorOfWebsite.get(row.website);
-    if (sameWebsite !== undefined) {
-      sameAs.set(index, { index: sameWebsite, by: "website" });
-      continue;
-    }
-    if (hit?.byApollo) {
-      outcomes[index] = exists(hit.byApollo, "apollo_company_id");
-      continue;
-    }
-    const sameApollo = apollo === null ? undefined : creatorOfApollo.get(apollo);
-    if (sameApollo !== undefined) {
-      sameAs.set(index, { index: sameApollo, by: "apollo_company_id" });
-      continue;
-    }
-    create.push({ index, row });
-    creatorOfWebsite.set(row.website, index);
-    if (apollo !== null) creatorOfApollo.set(apollo, index);
-  }
-  return { create, sameAs };
-}
-
-function exists(uid: string, by: "website" | "apollo_company_id"): BulkCompanyOutcome {
-  return { status: "exists", company_uid: uid as CompanyUid, matched_by: by };
+function exists(uid: string, by: "website" | "apollo_company_id"): CompanyImportOutcome {
+  return { status: "existing", company_uid: uid as CompanyUid, matched_by: by };
 }
 
 const COMPANY_LOOKUP_SQL = `
-  SELECT r.i, w.company_uid AS by_website, a.company_uid AS by_apollo
-    FROM json_to_recordset(?::json) AS r(i integer, website text, apollo_company_id text)
-    LEFT JOIN marketing.company AS w ON w.website = r.website
-    LEFT JOIN marketing.company AS a ON a.apollo_company_id = r.apollo_company_id
-   WHERE w.company_uid IS NOT NULL OR a.company_uid IS NOT NULL`;
+  SELECT 'w' AS k, c.website AS key, c.company_uid
+    FROM marketing.company AS c
+   WHERE c.website IN (SELECT json_array_elements_text(?::json))
+  UNION ALL
+  SELECT 'a', c.apollo_company_id, c.company_uid
+    FROM marketing.company AS c
+   WHERE c.apollo_company_id IN (SELECT json_array_elements_text(?::json))`;
+
+/** What the table holds under these rows' websites and Apollo ids. */
+export async function lookupHeldCompanies(
+  q: Queryable,
+  rows: readonly BulkCompanyRow[],
+): Promise<HeldCompanies> {
+  const websites = [...new Set(rows.map((r) => r.website))];
+  const apollos = [
+    ...new Set(rows.flatMap((r) => (r.apollo_company_id ? [r.apollo_company_id] : []))),
+  ];
+  const found = await q.raw<{ rows: Array<{ k: "w" | "a"; key: string; company_uid: string }> }>(
+    COMPANY_LOOKUP_SQL,
+    [JSON.stringify(websites), JSON.stringify(apollos)],
+  );
+  const byWebsite = new Map<string, CompanyUid>();
+  const byApollo = new Map<string, CompanyUid>();
+  for (const r of found.rows) {
+    (r.k === "w" ? byWebsite : byApollo).set(r.key, r.company_uid as CompanyUid);
+  }
+  return { byWebsite, byApollo };
+}
+
+/**
+ * A dry run of importCompanyBatch: the same plan from what the table holds and what the dry
+ * run's earlier batches would have created (`memory`, updated); writes nothing.
+ */
+export async function previewCompanyBatch(
+  q: Queryable,
+  rows: readonly BulkCompanyRow[],
+  memory: DryRunMemory,
+  options: PlanOptions = {},
+): Promise<CompanyPreviewOutcome[]> {
+  if (rows.length === 0) return [];
+  try {
+    return previewFromHeld(rows, await lookupHeldCompanies(q, rows), memory, options);
+  } catch (err) {
+    throw toPleError(err);
+  }
+}
 
 // The slots of new companies and any slot an existing company lacks, as
 // insert_company_with_slots does; the company rows in website order, their UIDs
@@ -207,56 +189,56 @@ async function companyPass(
   trx: Knex.Transaction,
   rows: readonly BulkCompanyRow[],
   pending: readonly number[],
-  outcomes: (BulkCompanyOutcome | undefined)[],
+  outcomes: (CompanyImportOutcome | undefined)[],
+  options: PlanOptions,
 ): Promise<number[]> {
-  const lookup = await trx.raw<{
-    rows: Array<{ i: number; by_website: string | null; by_apollo: string | null }>;
-  }>(COMPANY_LOOKUP_SQL, [
-    JSON.stringify(
-      pending.map((i) => ({
-        i,
-        website: rows[i]?.website,
-        apollo_company_id: rows[i]?.apollo_company_id ?? null,
-      })),
-    ),
-  ]);
-  const found = new Map(
-    lookup.rows.map((r) => [r.i, { byWebsite: r.by_website, byApollo: r.by_apollo }] as const),
-  );
-  const { create, sameAs } = planCompanies(rows, pending, found, outcomes);
+  const pendingRows = pending.map((i) => rows[i] as BulkCompanyRow);
+  const held = await lookupHeldCompanies(trx, pendingRows);
+  const decisions = planCompanyBatch(pendingRows, held, options);
+  const create: number[] = [];
   const existing = new Set<string>();
-  for (const index of pending) {
-    const out = outcomes[index];
-    if (out?.status === "exists") existing.add(out.company_uid);
+  for (const [k, decision] of decisions.entries()) {
+    const index = pending[k] as number;
+    if (decision.action === "create") create.push(index);
+    else if (decision.action === "existing" && decision.company_uid !== null) {
+      outcomes[index] = exists(decision.company_uid, decision.matched_by);
+      existing.add(decision.company_uid);
+    }
   }
   const result = await trx.raw<{ rows: Array<{ company_uid: string; website: string }> }>(
     COMPANY_INSERT_SQL,
     [
       JSON.stringify(
-        create.map(({ index, row }) => ({
-          i: index,
-          company_name: row.company_name,
-          website: row.website,
-          apollo_company_id: row.apollo_company_id ?? null,
-          ein: row.ein ?? null,
-        })),
+        create.map((index) => {
+          const row = rows[index] as BulkCompanyRow;
+          return {
+            i: index,
+            company_name: row.company_name,
+            website: row.website,
+            apollo_company_id: row.apollo_company_id ?? null,
+            ein: row.ein ?? null,
+          };
+        }),
       ),
       JSON.stringify([...existing]),
     ],
   );
   const createdByWebsite = new Map(result.rows.map((r) => [r.website, r.company_uid]));
-  const planned = new Set(create.map((c) => c.row.website));
+  const planned = new Set(create.map((index) => rows[index]?.website));
   if (result.rows.some((r) => !planned.has(r.website))) throw new NotCanonical("website");
   const retry: number[] = [];
-  for (const { index, row } of create) {
-    const uid = createdByWebsite.get(row.website);
+  for (const index of create) {
+    const uid = createdByWebsite.get((rows[index] as BulkCompanyRow).website);
     if (uid === undefined) retry.push(index);
     else outcomes[index] = { status: "created", company_uid: uid as CompanyUid, matched_by: null };
   }
-  for (const [index, same] of sameAs) {
-    const creator = outcomes[same.index];
-    if (creator?.status === "created") outcomes[index] = exists(creator.company_uid, same.by);
-    else retry.push(index);
+  for (const [k, decision] of decisions.entries()) {
+    if (decision.action !== "same-as") continue;
+    const index = pending[k] as number;
+    const creator = outcomes[pending[decision.row] as number];
+    if (creator?.status === "created") {
+      outcomes[index] = exists(creator.company_uid, decision.matched_by);
+    } else retry.push(index);
   }
   return retry.sort((a, b) => a - b);
 }
@@ -264,8 +246,8 @@ async function companyPass(
 async function companiesRowByRow(
   q: Queryable,
   rows: readonly BulkCompanyRow[],
-): Promise<BulkCompanyOutcome[]> {
-  const outcomes: BulkCompanyOutcome[] = [];
+): Promise<CompanyImportOutcome[]> {
+  const outcomes: CompanyImportOutcome[] = [];
   for (const row of rows) {
     try {
       const out = await inSavepoint(q, async (sp) => {
@@ -304,37 +286,31 @@ async function companiesRowByRow(
 export async function importCompanyBatch(
   q: Queryable,
   rows: readonly BulkCompanyRow[],
-): Promise<BulkCompanyOutcome[]> {
+  options: PlanOptions = {},
+): Promise<CompanyImportOutcome[]> {
   if (rows.length === 0) return [];
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await inSavepoint(q, async (trx) => {
-        const outcomes: (BulkCompanyOutcome | undefined)[] = new Array(rows.length);
-        let pending = rows.map((_, i) => i);
-        for (let pass = 1; pending.length > 0; pass++) {
-          if (pass > MAX_ATTEMPTS) {
-            throw new PleError(
-              "INTERNAL",
-              "Concurrent imports kept taking this batch's websites; retry",
-              {
-                field: "website",
-                details: { sqlstate: "40001", retryable: true },
-              },
-            );
-          }
-          pending = await companyPass(trx, rows, pending, outcomes);
-        }
-        return outcomes.map((out) => out ?? missingOutcome());
-      });
-    } catch (err) {
-      if (retryHere(q, err, attempt)) {
-        await jitter(attempt);
-        continue;
+  try {
+    return await inSavepoint(q, async (trx) => {
+      const outcomes: (CompanyImportOutcome | undefined)[] = new Array(rows.length);
+      let pending = rows.map((_, i) => i);
+      for (let pass = 1; pending.length > 0; pass++) {
+        if (pass > MAX_PASSES) throw racedOut("website");
+        pending = await companyPass(trx, rows, pending, outcomes, options);
       }
-      if (isDataError(err)) return companiesRowByRow(q, rows);
-      throw toPleError(err);
-    }
+      return outcomes.map((out) => out ?? missingOutcome());
+    });
+  } catch (err) {
+    if (isDataError(err)) return companiesRowByRow(q, rows);
+    throw toPleError(err);
   }
+}
+
+/** Concurrent imports kept taking this batch's keys: the caller retries the transaction. */
+function racedOut(field: "website" | "email"): PleError {
+  return new PleError("INTERNAL", `Concurrent imports kept taking this batch's ${field}s; retry`, {
+    field,
+    details: { sqlstate: "40001", retryable: true },
+  });
 }
 
 function missingOutcome(): never {
@@ -383,7 +359,7 @@ async function personPass(
   trx: Knex.Transaction,
   rows: readonly BulkPersonRow[],
   pending: readonly number[],
-  outcomes: (BulkPersonOutcome | undefined)[],
+  outcomes: (PersonImportOutcome | undefined)[],
 ): Promise<number[]> {
   const lookup = await trx.raw<{ rows: Array<{ i: number; person_id: string }> }>(
     PERSON_LOOKUP_SQL,
@@ -398,7 +374,7 @@ async function personPass(
     if (row === undefined) continue;
     const known = found.get(index);
     if (known !== undefined) {
-      outcomes[index] = { status: "exists", person_id: known as PersonId };
+      outcomes[index] = { status: "existing", person_id: known as PersonId };
       continue;
     }
     const creator = creatorOfEmail.get(row.email);
@@ -437,7 +413,8 @@ async function personPass(
   }
   for (const [index, creator] of sameAs) {
     const out = outcomes[creator];
-    if (out?.status === "created") outcomes[index] = { status: "exists", person_id: out.person_id };
+    if (out?.status === "created")
+      outcomes[index] = { status: "existing", person_id: out.person_id };
     else retry.push(index);
   }
   return retry.sort((a, b) => a - b);
@@ -446,8 +423,8 @@ async function personPass(
 async function peopleRowByRow(
   q: Queryable,
   rows: readonly BulkPersonRow[],
-): Promise<BulkPersonOutcome[]> {
-  const outcomes: BulkPersonOutcome[] = [];
+): Promise<PersonImportOutcome[]> {
+  const outcomes: PersonImportOutcome[] = [];
   for (const row of rows) {
     try {
       const out = await inSavepoint(q, async (sp) => {
@@ -467,7 +444,7 @@ async function peopleRowByRow(
         return r;
       });
       outcomes.push({
-        status: out.status === "created" ? "created" : "exists",
+        status: out.status === "created" ? "created" : "existing",
         person_id: out.person_id as PersonId,
       });
     } catch (err) {
@@ -487,35 +464,20 @@ async function peopleRowByRow(
 export async function importPersonBatch(
   q: Queryable,
   rows: readonly BulkPersonRow[],
-): Promise<BulkPersonOutcome[]> {
+): Promise<PersonImportOutcome[]> {
   if (rows.length === 0) return [];
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await inSavepoint(q, async (trx) => {
-        const outcomes: (BulkPersonOutcome | undefined)[] = new Array(rows.length);
-        let pending = rows.map((_, i) => i);
-        for (let pass = 1; pending.length > 0; pass++) {
-          if (pass > MAX_ATTEMPTS) {
-            throw new PleError(
-              "INTERNAL",
-              "Concurrent imports kept taking this batch's emails; retry",
-              {
-                field: "email",
-                details: { sqlstate: "40001", retryable: true },
-              },
-            );
-          }
-          pending = await personPass(trx, rows, pending, outcomes);
-        }
-        return outcomes.map((out) => out ?? missingOutcome());
-      });
-    } catch (err) {
-      if (retryHere(q, err, attempt)) {
-        await jitter(attempt);
-        continue;
+  try {
+    return await inSavepoint(q, async (trx) => {
+      const outcomes: (PersonImportOutcome | undefined)[] = new Array(rows.length);
+      let pending = rows.map((_, i) => i);
+      for (let pass = 1; pending.length > 0; pass++) {
+        if (pass > MAX_PASSES) throw racedOut("email");
+        pending = await personPass(trx, rows, pending, outcomes);
       }
-      if (isDataError(err)) return peopleRowByRow(q, rows);
-      throw toPleError(err);
-    }
+      return outcomes.map((out) => out ?? missingOutcome());
+    });
+  } catch (err) {
+    if (isDataError(err)) return peopleRowByRow(q, rows);
+    throw toPleError(err);
   }
 }

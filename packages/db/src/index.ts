@@ -18,6 +18,7 @@ export { ConfigError, type DbEnv, parseEnv, readDbEnv } from "./env.js";
 export { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "./errors.js";
 export * from "./history.js";
 export * from "./idempotency.js";
+export * from "./import-plan.js";
 export * from "./import-rejects.js";
 export * from "./migrations/index.js";
 export { decodeCursor, encodeCursor, type KeysetCursor } from "./pagination.js";

@@ -6,14 +6,14 @@
 import { CompanyCreateInput, PersonCreateInput, type PleError, parseInput } from "@ple/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  type BulkCompanyOutcome,
   type BulkCompanyRow,
-  type BulkPersonOutcome,
   type BulkPersonRow,
   importCompanyBatch,
   importPersonBatch,
+  type PersonImportOutcome,
 } from "../src/bulk-import.js";
 import type { Queryable } from "../src/database.js";
+import type { CompanyImportOutcome } from "../src/import-plan.js";
 import { toPleError, withActor } from "../src/index.js";
 import {
   createEmbeddedTestDatabase,
@@ -104,8 +104,8 @@ function parseCompany(raw: RawCompany): Parsed {
 async function perRowCompanies(
   q: Queryable,
   rows: BulkCompanyRow[],
-): Promise<BulkCompanyOutcome[]> {
-  const out: BulkCompanyOutcome[] = [];
+): Promise<CompanyImportOutcome[]> {
+  const out: CompanyImportOutcome[] = [];
   for (const row of rows) {
     try {
       const r = await q.transaction(async (sp) => {
@@ -125,7 +125,7 @@ async function perRowCompanies(
         r.status === "created"
           ? { status: "created", company_uid: r.company_uid as never, matched_by: null }
           : {
-              status: "exists",
+              status: "existing",
               company_uid: r.company_uid as never,
               matched_by: r.matched_by === "website" ? "website" : "apollo_company_id",
             },
@@ -137,11 +137,11 @@ async function perRowCompanies(
   return out;
 }
 
-type Importer = (q: Queryable, rows: BulkCompanyRow[]) => Promise<BulkCompanyOutcome[]>;
+type Importer = (q: Queryable, rows: BulkCompanyRow[]) => Promise<CompanyImportOutcome[]>;
 
 /** Imports the file in batches, core rejecting what it refuses; one outcome per file row. */
 async function importFile(db: TestDatabase, file: RawCompany[], batchSize: number, run: Importer) {
-  const outcomes: Array<BulkCompanyOutcome | { status: "rejected"; error: PleError }> = [];
+  const outcomes: Array<CompanyImportOutcome | { status: "rejected"; error: PleError }> = [];
   for (let start = 0; start < file.length; start += batchSize) {
     const parsed = file.slice(start, start + batchSize).map(parseCompany);
     const valid = parsed.flatMap((p) => (p.ok ? [p.row] : []));
@@ -182,7 +182,7 @@ function relabel(value: unknown, labels: Map<string, string>): unknown {
 }
 
 function summarise(
-  outcomes: Array<BulkCompanyOutcome | BulkPersonOutcome>,
+  outcomes: Array<CompanyImportOutcome | PersonImportOutcome>,
   labels: Map<string, string>,
 ) {
   return outcomes.map((o) =>
@@ -207,7 +207,7 @@ async function snapshot(q: Queryable, labels: Map<string, string>) {
 }
 
 /** Labels: seeded companies by seed index, created ones by the file row that created them. */
-function labelsOf(seedUids: string[], outcomes: Array<BulkCompanyOutcome | BulkPersonOutcome>) {
+function labelsOf(seedUids: string[], outcomes: Array<CompanyImportOutcome | PersonImportOutcome>) {
   const labels = new Map<string, string>();
   seedUids.forEach((uid, i) => {
     labels.set(uid, `seed:${i}`);
@@ -248,15 +248,15 @@ describe("importCompanyBatch", () => {
 
     const counts = (o: typeof perRow) => ({
       created: o.filter((x) => x.status === "created").length,
-      exists: o.filter((x) => x.status === "exists").length,
+      existing: o.filter((x) => x.status === "existing").length,
       rejected: o.filter((x) => x.status === "rejected").length,
     });
     // The file exercises every outcome, and the chain case creates its second website.
     expect(counts(batched)).toEqual(counts(perRow));
     expect(counts(batched).created).toBeGreaterThan(150);
-    expect(counts(batched).exists).toBeGreaterThan(20);
+    expect(counts(batched).existing).toBeGreaterThan(20);
     expect(counts(batched).rejected).toBeGreaterThan(10);
-    const matchedBy = new Set(batched.map((o) => (o.status === "exists" ? o.matched_by : null)));
+    const matchedBy = new Set(batched.map((o) => (o.status === "existing" ? o.matched_by : null)));
     expect(matchedBy).toEqual(new Set([null, "website", "apollo_company_id"]));
 
     for (const o of batched) if (o.status !== "rejected") expect(o.company_uid).toMatch(UID);
@@ -281,8 +281,8 @@ describe("importCompanyBatch", () => {
     // Re-importing the file (one big batch) creates nothing and finds every row.
     const again = await importFile(bulk, file, 10_000, importCompanyBatch);
     expect(again.filter((o) => o.status === "created")).toEqual([]);
-    expect(again.filter((o) => o.status === "exists").length).toBe(
-      counts(batched).created + counts(batched).exists,
+    expect(again.filter((o) => o.status === "existing").length).toBe(
+      counts(batched).created + counts(batched).existing,
     );
   });
 
@@ -310,7 +310,7 @@ describe("importCompanyBatch", () => {
       { company_name: "Fine again", website: "fallback-fine.example" },
     ];
     const out = await withActor(bulk.db, ACTOR, (trx) => importCompanyBatch(trx, rows));
-    expect(out.map((o) => o.status)).toEqual(["created", "rejected", "created", "exists"]);
+    expect(out.map((o) => o.status)).toEqual(["created", "rejected", "created", "existing"]);
     const broken = out[1];
     expect(broken?.status === "rejected" && broken.error.code).toBe("VALIDATION_FAILED");
     expect(broken?.status === "rejected" && broken.error.field).toBe("website");
@@ -334,7 +334,7 @@ describe("importCompanyBatch", () => {
       importCompanyBatch(trx, [{ company_name: "Slotless", website: "slotless.example" }]),
     );
     expect(again).toEqual({
-      status: "exists",
+      status: "existing",
       company_uid: made.company_uid,
       matched_by: "website",
     });
@@ -355,7 +355,7 @@ describe("importCompanyBatch", () => {
     const first = make(0, 600);
     const second = [...make(300, 900)].reverse();
     const importAll = async (rows: BulkCompanyRow[]) => {
-      const out: BulkCompanyOutcome[] = [];
+      const out: CompanyImportOutcome[] = [];
       for (let i = 0; i < rows.length; i += 150) {
         out.push(
           ...(await withActor(bulk.db, ACTOR, (trx) =>
@@ -423,8 +423,8 @@ describe("importPersonBatch", () => {
     const valid: BulkPersonRow[] = parsed.flatMap((p) => (p.ok ? [p.value] : []));
     expect(valid.length).toBeLessThan(raw.length);
 
-    const perRow = async (q: Queryable, rows: BulkPersonRow[]): Promise<BulkPersonOutcome[]> => {
-      const out: BulkPersonOutcome[] = [];
+    const perRow = async (q: Queryable, rows: BulkPersonRow[]): Promise<PersonImportOutcome[]> => {
+      const out: PersonImportOutcome[] = [];
       for (const row of rows) {
         try {
           const r = await q.transaction(async (sp) => {
@@ -444,7 +444,7 @@ describe("importPersonBatch", () => {
             return value;
           });
           out.push({
-            status: r.status === "created" ? "created" : "exists",
+            status: r.status === "created" ? "created" : "existing",
             person_id: r.person_id as never,
           });
         } catch (err) {
@@ -454,8 +454,8 @@ describe("importPersonBatch", () => {
       return out;
     };
     // Two batches each way, so duplicates meet both within a batch and across batches.
-    const a: BulkPersonOutcome[] = [];
-    const b: BulkPersonOutcome[] = [];
+    const a: PersonImportOutcome[] = [];
+    const b: PersonImportOutcome[] = [];
     for (const slice of [valid.slice(0, 60), valid.slice(60)]) {
       a.push(...(await withActor(naive.db, ACTOR, (trx) => perRow(trx, slice))));
       b.push(...(await withActor(bulk.db, ACTOR, (trx) => importPersonBatch(trx, slice))));
@@ -488,7 +488,7 @@ describe("bulk import on the embedded database (PGlite)", () => {
           { company_name: "Broken", website: "not a website" },
         ]),
       );
-      expect(companies.map((o) => (o.status === "exists" ? o.matched_by : o.status))).toEqual([
+      expect(companies.map((o) => (o.status === "existing" ? o.matched_by : o.status))).toEqual([
         "created",
         "created",
         "apollo_company_id",
@@ -502,7 +502,7 @@ describe("bulk import on the embedded database (PGlite)", () => {
           { name: "Ada again", email: "ada@pglite-one.example" },
         ]),
       );
-      expect(people.map((o) => o.status)).toEqual(["created", "exists"]);
+      expect(people.map((o) => o.status)).toEqual(["created", "existing"]);
       const slots = await embedded.db.knex("marketing.company_slot").count({ n: "*" }).first();
       expect(Number(slots?.n)).toBe(6);
       const audit = await embedded.db.knex("marketing.audit_log").count({ n: "*" }).first();

@@ -15,6 +15,7 @@ import {
   listImportRejects,
   lockImportSlots,
   type PleDatabase,
+  previewCompanyBatch,
   type Queryable,
   recordImportRejects,
   storedRejectText,
@@ -112,13 +113,11 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       const result = await createPerson(q, person);
       return { status: result.status, person_id: result.person.person_id };
     },
-    async importCompanies(companies) {
-      const outcomes = await importCompanyBatch(q, companies);
-      return outcomes.map((o) =>
-        o.status === "rejected"
-          ? { status: "rejected", error: o.error }
-          : { status: o.status, company_uid: o.company_uid },
-      );
+    importCompanies(companies) {
+      return importCompanyBatch(q, companies);
+    },
+    previewCompanies(companies, memory) {
+      return previewCompanyBatch(q, companies, memory);
     },
     importPeople(people) {
       return importPersonBatch(q, people);

@@ -5,8 +5,13 @@ import type {
   ErrorCode,
   PersonCreateInput,
   PersonId,
-  PleError,
 } from "@ple/core";
+import type {
+  CompanyImportOutcome,
+  CompanyPreviewOutcome,
+  DryRunMemory,
+  PersonImportOutcome,
+} from "@ple/db";
 
 export type LinkOutcome = "linked" | "already_linked" | "slot_taken" | "person_in_other_slot";
 
@@ -17,16 +22,6 @@ export interface RejectToRecord {
   message: string;
   raw_row: string;
 }
-
-/** What one row of a set-based company batch did (in the batch's row order). */
-export type CompanyBatchOutcome =
-  | { status: "created" | "exists"; company_uid: CompanyUid }
-  | { status: "rejected"; error: PleError };
-
-/** What one row of a set-based people batch did (in the batch's row order). */
-export type PersonBatchOutcome =
-  | { status: "created" | "exists"; person_id: PersonId }
-  | { status: "rejected"; error: PleError };
 
 export interface ImportStore {
   /** The company_uid of the company with this canonical website or Apollo id, if any. */
@@ -45,9 +40,17 @@ export interface ImportStore {
    * Imports a batch of companies set-based, one outcome per row: a row the database refuses
    * is rejected alone, the others go in.
    */
-  importCompanies(companies: readonly CompanyCreateInput[]): Promise<CompanyBatchOutcome[]>;
+  importCompanies(companies: readonly CompanyCreateInput[]): Promise<CompanyImportOutcome[]>;
+  /**
+   * What importCompanies would do with a batch (the same planner), given what the dry run's
+   * earlier batches would have created (`memory`, updated); writes nothing.
+   */
+  previewCompanies(
+    companies: readonly CompanyCreateInput[],
+    memory: DryRunMemory,
+  ): Promise<CompanyPreviewOutcome[]>;
   /** Imports a batch of people set-based (idempotent by email), one outcome per row. */
-  importPeople(people: readonly PersonCreateInput[]): Promise<PersonBatchOutcome[]>;
+  importPeople(people: readonly PersonCreateInput[]): Promise<PersonImportOutcome[]>;
   /**
    * Locks these slots (those that exist) until the batch ends, in slot_uid order, so that
    * concurrent imports linking into the same slots take their locks in one order.

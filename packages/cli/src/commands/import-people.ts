@@ -1,0 +1,260 @@
+/**
+ * Writing (or, in a dry run, looking up) a part of a people import batch in one transaction:
+ * the companies its rows name created set-based, then the people, then each person linked into
+ * their slot in file order; a batch the set-based path cannot take goes row by row, a savepoint
+ * per row.
+ */
+import { type CompanyUid, formatSlotUid, isPleError, PleError } from "@ple/core";
+import { isRetryable, retrying } from "./import-pipeline.js";
+import { ownCopy, type ParsedRow, type PersonRow, rejectFrom } from "./import-rows.js";
+import type { ImportStore, ImportStoreFactory } from "./import-store.js";
+import {
+  emptyOutcome,
+  type PartResult,
+  type RejectedRow,
+  type RowOutcome,
+} from "./import-summary.js";
+
+/** A batch the set-based path hands to the row-by-row path (rolled back first). */
+class RowByRow extends Error {
+  constructor() {
+    super("the batch goes row by row");
+  }
+}
+
+export function peoplePartWriter(
+  stores: ImportStoreFactory,
+  file: string,
+  dryRun: boolean,
+  source: "apollo" | "csv",
+) {
+  // In a dry run, a later row naming an earlier row's company or email counts as "existing",
+  // exactly as in a real run: the dry run remembers what it would have created.
+  const seen = new Set<string>();
+
+  /** One row, in its own savepoint (row by row, and every row of a dry run). */
+  const handleRow = async (store: ImportStore, row: ParsedRow<PersonRow>): Promise<RowOutcome> => {
+    const out = emptyOutcome();
+    const person = row.parsed;
+    // The company: named by uid, found by Apollo id / website, or created from name + website.
+    let companyUid: CompanyUid | null = null;
+    let companyWillExist = false;
+    if (person.companyUid !== null) {
+      companyUid = await store.companyExists(person.companyUid);
+      if (companyUid === null) {
+        throw new PleError("COMPANY_NOT_FOUND", `no company ${person.companyUid}`, {
+          field: "company_uid",
+        });
+      }
+    } else if (person.company) {
+      const c = person.company;
+      if (dryRun) {
+        companyUid = await store.findCompany(c.website, c.apollo_company_id ?? null);
+        const key = `w:${c.website}`;
+        if (companyUid === null && !seen.has(key)) out.companiesCreated++;
+        if (!seen.has(key)) seen.add(ownCopy(key));
+        companyWillExist = true;
+      } else {
+        const result = await store.createCompany(c);
+        if (result.status === "created") out.companiesCreated++;
+        companyUid = result.company_uid;
+      }
+    } else if (person.companyRef) {
+      companyUid = await store.findCompany(
+        person.companyRef.website,
+        person.companyRef.apolloCompanyId,
+      );
+    }
+    if (companyUid === null && !companyWillExist) out.withoutCompany++;
+    const title = person.person.title ?? null;
+    if (title !== null && person.role === null) out.unmappedTitle = title;
+    if (dryRun) {
+      const key = `e:${person.person.email}`;
+      const known = seen.has(key) || (await store.findPerson(person.person.email)) !== null;
+      if (!seen.has(key)) seen.add(ownCopy(key));
+      if (known) out.existing++;
+      else out.created++;
+      return out;
+    }
+    const created = await store.createPerson({ ...person.person, company_uid: companyUid, source });
+    if (created.status === "created") out.created++;
+    else out.existing++;
+    if (companyUid === null || person.role === null) return out;
+    const slotUid = formatSlotUid(companyUid, person.role);
+    const link = await store.linkPerson(created.person_id, slotUid);
+    out.link =
+      link === "linked" || link === "already_linked"
+        ? link
+        : {
+            row_number: row.row.rowNumber,
+            person_id: created.person_id,
+            slot_uid: slotUid,
+            reason: link,
+          };
+    return out;
+  };
+
+  /**
+   * A batch of people: the companies they name created in one set-based call, then the people
+   * in one, then each person linked into their slot in file order. Ends as the row-by-row path
+   * would; a person the database refuses sends the batch down that path instead, so that its
+   * company is not kept either.
+   */
+  const bulkPeople = async (
+    store: ImportStore,
+    planned: readonly ParsedRow<PersonRow>[],
+    part: PartResult,
+  ) => {
+    const rows = planned.map(({ row, parsed }) => ({ row, person: parsed, out: emptyOutcome() }));
+    // 1. The companies named with name and website.
+    const naming = rows.filter((r) => r.person.company !== null);
+    const companyResults = await store.importCompanies(
+      naming.flatMap((r) => (r.person.company === null ? [] : [r.person.company])),
+    );
+    const refused = new Set<number>();
+    const companyOf = new Map<number, CompanyUid>();
+    // Which row of this batch created a company: a row before it cannot have found it.
+    const createdBy = new Map<CompanyUid, number>();
+    for (const [index, result] of companyResults.entries()) {
+      const r = naming[index];
+      if (r === undefined) throw new PleError("INTERNAL", "an import outcome without its row");
+      if (result.status === "rejected") {
+        part.rejects.push(rejectFrom(r.row, result.error));
+        refused.add(r.row.rowNumber);
+        continue;
+      }
+      if (result.status === "created") {
+        r.out.companiesCreated++;
+        createdBy.set(result.company_uid, r.row.rowNumber);
+      }
+      companyOf.set(r.row.rowNumber, result.company_uid);
+    }
+    // 2. The companies named by uid, Apollo id or website (looked up once per batch).
+    const lookups = new Map<string, CompanyUid | null>();
+    const lookUp = async (key: string, find: () => Promise<CompanyUid | null>) => {
+      if (lookups.has(key)) return lookups.get(key) ?? null;
+      const found = await find();
+      lookups.set(key, found);
+      return found;
+    };
+    const people: Array<(typeof rows)[number] & { companyUid: CompanyUid | null }> = [];
+    for (const r of rows) {
+      if (refused.has(r.row.rowNumber)) continue;
+      let companyUid = companyOf.get(r.row.rowNumber) ?? null;
+      const { person } = r;
+      if (person.companyUid !== null) {
+        const uid = person.companyUid;
+        companyUid = await lookUp(`u:${uid}`, () => store.companyExists(uid));
+        if (companyUid === null) {
+          part.rejects.push(
+            rejectFrom(
+              r.row,
+              new PleError("COMPANY_NOT_FOUND", `no company ${uid}`, { field: "company_uid" }),
+            ),
+          );
+          continue;
+        }
+      } else if (person.companyRef) {
+        const { website, apolloCompanyId } = person.companyRef;
+        companyUid = await lookUp(`r:${website}\u0000${apolloCompanyId}`, () =>
+          store.findCompany(website, apolloCompanyId),
+        );
+        const creator = companyUid === null ? undefined : createdBy.get(companyUid);
+        if (creator !== undefined && creator > r.row.rowNumber) companyUid = null;
+      }
+      if (companyUid === null) r.out.withoutCompany++;
+      const title = person.person.title ?? null;
+      if (title !== null && person.role === null) r.out.unmappedTitle = title;
+      people.push({ ...r, companyUid });
+    }
+    // 3. The people.
+    const personResults = await store.importPeople(
+      people.map((p) => ({ ...p.person.person, company_uid: p.companyUid, source })),
+    );
+    if (personResults.some((result) => result.status === "rejected")) throw new RowByRow();
+    // 4. The slots, in file order — their rows locked first in slot_uid order, so that two
+    //    imports linking into the same slots (from files in different orders) queue up
+    //    instead of deadlocking.
+    await store.lockSlots(
+      people.flatMap((p) =>
+        p.companyUid === null || p.person.role === null
+          ? []
+          : [formatSlotUid(p.companyUid, p.person.role)],
+      ),
+    );
+    for (const [index, result] of personResults.entries()) {
+      const p = people[index];
+      if (p === undefined || result.status === "rejected") {
+        throw new PleError("INTERNAL", "an import outcome without its row");
+      }
+      if (result.status === "created") p.out.created++;
+      else p.out.existing++;
+      part.outcomes.push(p.out);
+      if (p.companyUid === null || p.person.role === null) continue;
+      const slotUid = formatSlotUid(p.companyUid, p.person.role);
+      const link = await store.linkPerson(result.person_id, slotUid);
+      p.out.link =
+        link === "linked" || link === "already_linked"
+          ? link
+          : {
+              row_number: p.row.rowNumber,
+              person_id: result.person_id,
+              slot_uid: slotUid,
+              reason: link,
+            };
+    }
+  };
+
+  const fresh = (invalid: readonly RejectedRow[]): PartResult => ({
+    outcomes: [],
+    rejects: [...invalid],
+  });
+
+  return async (
+    planned: readonly ParsedRow<PersonRow>[],
+    invalid: readonly RejectedRow[],
+  ): Promise<PartResult> => {
+    let part = fresh(invalid);
+    const finish = async (store: ImportStore) => {
+      part.rejects.sort((a, b) => a.row_number - b.row_number);
+      if (!dryRun) await store.recordRejects(file, part.rejects);
+    };
+    const bulk = () =>
+      stores.batch(false, async (store) => {
+        // A retried transaction starts its bookkeeping afresh.
+        part = fresh(invalid);
+        await bulkPeople(store, planned, part);
+        await finish(store);
+      });
+    const rowByRow = () =>
+      stores.batch(dryRun, async (store) => {
+        part = fresh(invalid);
+        for (const row of planned) {
+          try {
+            part.outcomes.push(await store.savepoint((sp) => handleRow(sp, row)));
+          } catch (err) {
+            // A row that lost a race with another writer is not a bad row: retrying it in
+            // this transaction would keep the locks that caused the deadlock, so the whole
+            // batch is rolled back and retried.
+            if (isRetryable(err)) throw err;
+            part.rejects.push(rejectFrom(row.row, err));
+          }
+        }
+        await finish(store);
+      });
+    if (dryRun) {
+      await rowByRow();
+      return part;
+    }
+    try {
+      await retrying(bulk);
+    } catch (err) {
+      // The set-based path answers rows the database refuses itself; anything else it could
+      // not take (a refused person, a failed link) rolls the batch back and redoes it row by
+      // row, so that only the bad row is rejected.
+      if (!(err instanceof RowByRow) && !isPleError(err)) throw err;
+      await retrying(rowByRow);
+    }
+    return part;
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * An import's summary: what each row did (RowOutcome), tallied in file order into the
+ * ImportSummary the command prints, and the CSV report of rejected rows.
+ */
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import type { ErrorCode } from "@ple/core";
+import { csvField, spreadsheetSafe } from "../csv-source.js";
+import { ownCopy } from "./import-rows.js";
+
+export type ImportKind = "companies" | "people";
+
+export interface RejectedRow {
+  row_number: number;
+  error_code: ErrorCode;
+  field: string | null;
+  message: string;
+  raw_row: string;
+}
+
+export interface UnmappedTitle {
+  title: string;
+  count: number;
+}
+
+export interface SlotConflict {
+  row_number: number;
+  person_id: string;
+  slot_uid: string;
+  reason: string;
+}
+
+export interface ImportSummary {
+  kind: ImportKind;
+  file: string;
+  dry_run: boolean;
+  rows: number;
+  /** Created (or, in a dry run, would be created). */
+  created: number;
+  /** Already in the registry (or earlier in the same file). */
+  existing: number;
+  rejected: number;
+  /** The CSV report of rejected rows, when one was written. */
+  rejects_file: string | null;
+  rejects: RejectedRow[];
+  /** People import only. */
+  companies_created?: number;
+  linked?: number;
+  already_linked?: number;
+  slot_conflicts?: SlotConflict[];
+  unmapped_titles?: UnmappedTitle[];
+  without_company?: number;
+  duration_ms: number;
+}
+
+/**
+ * What one row did; applied to the summary only once its transaction has committed, so a row
+ * that fails half-way (person created, then the link fails) counts only as a reject.
+ */
+export interface RowOutcome {
+  created: number;
+  existing: number;
+  companiesCreated: number;
+  withoutCompany: number;
+  unmappedTitle: string | null;
+  link: "linked" | "already_linked" | SlotConflict | null;
+}
+
+export function emptyOutcome(): RowOutcome {
+  return {
+    created: 0,
+    existing: 0,
+    companiesCreated: 0,
+    withoutCompany: 0,
+    unmappedTitle: null,
+    link: null,
+  };
+}
+
+/** What one transaction's rows did. */
+export interface PartResult {
+  outcomes: RowOutcome[];
+  rejects: RejectedRow[];
+}
+
+/** The default reject report path, as README and --help give it: `FILE.rejects.csv`. */
+export function defaultRejectsFile(file: string): string {
+  return `${file}.rejects.csv`;
+}
+
+/** Adds up row outcomes and rejects, a batch at a time in file order. */
+export class ImportTally {
+  readonly summary: ImportSummary;
+  private readonly unmapped = new Map<string, number>();
+  private readonly conflicts: SlotConflict[] = [];
+  private readonly people = { companiesCreated: 0, linked: 0, alreadyLinked: 0, withoutCompany: 0 };
+
+  constructor(kind: ImportKind, file: string, dryRun: boolean) {
+    this.summary = {
+      kind,
+      file,
+      dry_run: dryRun,
+      rows: 0,
+      created: 0,
+      existing: 0,
+      rejected: 0,
+      rejects_file: null,
+      rejects: [],
+      duration_ms: 0,
+    };
+  }
+
+  /** A batch's parts, once all of them are done. */
+  addBatch(parts: readonly PartResult[]): void {
+    const rejects: RejectedRow[] = [];
+    for (const part of parts) {
+      for (const out of part.outcomes) this.add(out);
+      rejects.push(...part.rejects);
+    }
+    rejects.sort((a, b) => a.row_number - b.row_number);
+    this.summary.rejected += rejects.length;
+    this.summary.rejects.push(...rejects);
+  }
+
+  private add(out: RowOutcome): void {
+    this.summary.created += out.created;
+    this.summary.existing += out.existing;
+    this.people.companiesCreated += out.companiesCreated;
+    this.people.withoutCompany += out.withoutCompany;
+    if (out.unmappedTitle !== null) {
+      const count = this.unmapped.get(out.unmappedTitle);
+      if (count === undefined) this.unmapped.set(ownCopy(out.unmappedTitle), 1);
+      else this.unmapped.set(out.unmappedTitle, count + 1);
+    }
+    if (out.link === "linked") this.people.linked++;
+    else if (out.link === "already_linked") this.people.alreadyLinked++;
+    else if (out.link !== null) this.conflicts.push(out.link);
+  }
+
+  /** The summary, with the people import's own figures. */
+  finish(started: number): ImportSummary {
+    const summary = this.summary;
+    if (summary.kind === "people") {
+      summary.companies_created = this.people.companiesCreated;
+      summary.linked = this.people.linked;
+      summary.already_linked = this.people.alreadyLinked;
+      summary.slot_conflicts = this.conflicts;
+      summary.without_company = this.people.withoutCompany;
+      summary.unmapped_titles = [...this.unmapped]
+        .map(([title, count]) => ({ title, count }))
+        .sort((a, b) => b.count - a.count || a.title.localeCompare(b.title));
+    }
+    summary.duration_ms = Date.now() - started;
+    return summary;
+  }
+}
+
+export async function writeRejectReport(path: string, file: string, rejects: RejectedRow[]) {
+  const out = createWriteStream(path, { encoding: "utf8" });
+  const line = (fields: (string | number | null)[]) =>
+    `${fields.map((f) => csvField(spreadsheetSafe(f))).join(",")}\r\n`;
+  out.write(line(["file", "row_number", "error_code", "field", "message", "raw_row"]));
+  for (const r of rejects) {
+    if (!out.write(line([file, r.row_number, r.error_code, r.field, r.message, r.raw_row]))) {
+      await once(out, "drain");
+    }
+  }
+  out.end();
+  await once(out, "finish");
+}
