@@ -6,8 +6,11 @@
  * report of rejected rows beside the input.
  *
  * Usage: node dist/import-child.js FILE DATABASE_URL [BATCH_SIZE]
- * Prints one JSON line: rows, created, existing, rejected, ms, cpu_ms, baseline_rss_mb, max_rss_mb.
+ * Prints one JSON line: rows, created, existing, rejected, ms, cpu_ms, baseline_rss_mb, max_rss_mb,
+ * and quarter_rows_per_sec: the rate over each quarter of the file's bytes (does it fall as the
+ * tables grow?).
  */
+import { statSync } from "node:fs";
 import { databaseImportStores, runImport } from "@ple/cli";
 import { openDatabase } from "@ple/db";
 
@@ -20,8 +23,17 @@ if (file === undefined || url === undefined) {
 const baselineRssMb = process.memoryUsage().rss / 2 ** 20;
 const started = performance.now();
 const db = await openDatabase({ url });
+const size = statSync(file).size;
+const quarters: number[] = [];
+let mark = { at: performance.now(), rows: 0 };
 const summary = await runImport("companies", databaseImportStores(db, "bench:import"), {
   file,
+  onProgress: ({ rows, bytes }) => {
+    if (bytes < ((quarters.length + 1) * size) / 4 || quarters.length >= 4) return;
+    const now = performance.now();
+    quarters.push(((rows - mark.rows) / (now - mark.at)) * 1000);
+    mark = { at: now, rows };
+  },
   ...(batchArg === undefined ? {} : { batchSize: Number(batchArg) }),
 });
 await db.close();
@@ -37,5 +49,6 @@ console.log(
     cpu_ms: (cpu.user + cpu.system) / 1000,
     baseline_rss_mb: baselineRssMb,
     max_rss_mb: process.resourceUsage().maxRSS / 1024,
+    quarter_rows_per_sec: quarters,
   }),
 );

@@ -196,6 +196,7 @@ interface ImportChildResult {
   cpu_ms: number;
   baseline_rss_mb: number;
   max_rss_mb: number;
+  quarter_rows_per_sec?: number[];
 }
 
 function runChild(script: string, args: string[]): Promise<ImportChildResult> {
@@ -258,11 +259,37 @@ async function rawCopy(): Promise<number> {
   }
 }
 
+/**
+ * What the import left behind that could make it slower as the tables grow: index and table
+ * sizes against shared_buffers, index blocks read from outside shared_buffers, checkpoints and
+ * autovacuum runs during the import (pg_stat_* of this scratch database and the server).
+ */
+async function tableGrowth(c: pg.Client): Promise<string> {
+  const r = await c.query(`SELECT
+      current_setting('shared_buffers') AS shared_buffers,
+      pg_size_pretty(sum(pg_relation_size(i.indexrelid))) AS index_size,
+      pg_size_pretty((SELECT sum(pg_table_size(t.relid)) FROM pg_stat_user_tables AS t WHERE t.schemaname = 'marketing')) AS table_size,
+      sum(s.idx_blks_read)::bigint AS idx_read, sum(s.idx_blks_hit)::bigint AS idx_hit,
+      (SELECT string_agg(ix.indexrelname || ' ' || ix.idx_blks_read, ', ' ORDER BY ix.idx_blks_read DESC)
+         FROM (SELECT * FROM pg_statio_user_indexes WHERE schemaname = 'marketing' ORDER BY idx_blks_read DESC LIMIT 4) AS ix) AS top_read,
+      (SELECT sum(autovacuum_count + autoanalyze_count)::int FROM pg_stat_user_tables WHERE schemaname = 'marketing') AS autovacuums,
+      (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)::int AS checkpoints_total
+    FROM pg_stat_user_indexes AS i JOIN pg_statio_user_indexes AS s USING (indexrelid)
+    WHERE i.schemaname = 'marketing'`);
+  const g = r.rows[0] as Record<string, string | number>;
+  return (
+    `tables ${g.table_size}, indexes ${g.index_size} (shared_buffers ${g.shared_buffers}); ` +
+    `index blocks read ${fmt(Number(g.idx_read))} / hit ${fmt(Number(g.idx_hit))} (most read: ${g.top_read}); ` +
+    `autovacuum+analyze runs ${g.autovacuums}; server checkpoints so far ${g.checkpoints_total}`
+  );
+}
+
 async function bulkImport(file: string, rows: number, label: string) {
   const url = await scratchDatabase(label);
   try {
     log(`ple import companies of ${fmt(rows)} rows (${label}) …`);
     const result = await runChild("import-child.js", [file, url]);
+    const growth = await withClient(url, tableGrowth);
     const check = await withClient(url, async (c) => {
       const r = await c.query(`SELECT (SELECT count(*) FROM marketing.company)::int AS companies,
         (SELECT count(*) FROM marketing.company_slot)::int AS slots,
@@ -276,6 +303,9 @@ async function bulkImport(file: string, rows: number, label: string) {
         `(after start-up ${fmt(result.baseline_rss_mb, 1)} MB); DB: ${fmt(check.companies)} companies, ` +
         `${fmt(check.slots)} slots, ${fmt(check.audit)} audit rows, ${fmt(check.rejects)} rejects`,
     );
+    const quarters = (result.quarter_rows_per_sec ?? []).map((r) => fmt(r)).join(" / ");
+    log(`  rows/s by quarter of the file: ${quarters}`);
+    log(`  ${growth}`);
     if (
       check.companies !== result.created ||
       check.slots !== 3 * check.companies ||
@@ -637,6 +667,11 @@ async function main() {
       `| peak RSS at N / 4N | ${fmt(f.rssN, 1)} / ${fmt(f.rss4N, 1)} MB | < 300 MB | ${verdict(Math.max(f.rssN, f.rss4N) < 300)} |`,
     );
     out(`| RSS(4N) / RSS(N) | ${fmt(rss, 2)} | < 1.3 | ${verdict(rss < 1.3)} |`);
+    out();
+    // The two import targets, each on a line of its own for scripts to pick up.
+    const rate4N = f.import4RowsPerSec / f.importRowsPerSec;
+    out(`import / COPY: ${(vsCopy * 100).toFixed(1)} %`);
+    out(`import rate 4N / N: ${(rate4N * 100).toFixed(1)} %`);
     out();
   }
 
