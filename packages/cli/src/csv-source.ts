@@ -6,7 +6,7 @@
  *
  * What is refused, and how:
  * - The whole file only when it cannot be read (missing, a directory, no permission), is not
- *   text (a spreadsheet, archive or PDF; NUL bytes or undecodable bytes in its header line), or
+ *   text (a spreadsheet, archive or PDF; NUL bytes in its header line), or
  *   its header names a column twice. The caller refuses a file that lacks a required column.
  * - A quote inside an unquoted field is field text (`Foo 12" Pipes` stays as written), as most
  *   readers and the csv-spectrum suite read it (csv-parse's relax_quotes).
@@ -68,11 +68,6 @@ function sniff(head: Buffer): { encoding: Encoding } | { notText: string } {
   const lineEnd = head.findIndex((b) => b === 0x0a || b === 0x0d);
   const firstLine = lineEnd === -1 ? head : head.subarray(0, lineEnd);
   if (firstLine.includes(0)) return { notText: "binary data (NUL bytes in its first line)" };
-  const text = new TextDecoder("utf-8").decode(firstLine);
-  // Undecodable bytes in the header, beyond a character cut by the end of the sample.
-  if (text.slice(0, -1).includes("\ufffd") && lineEnd !== -1) {
-    return { notText: "not UTF-8 text (undecodable bytes in its header line)" };
-  }
   return { encoding: "utf8" };
 }
 
