@@ -154,11 +154,18 @@ interface Skipped {
 /** Why a record could not be read, in words for the reject report. */
 function unreadable(skip: Skipped): { reason: string; message: string; rest: boolean } {
   const code = skip.error?.code ?? "CSV_UNREADABLE";
-  if (code === "CSV_QUOTE_NOT_CLOSED" || code === "CSV_MAX_RECORD_SIZE") {
+  if (code === "CSV_QUOTE_NOT_CLOSED") {
     return {
-      reason: "CSV_QUOTE_NOT_CLOSED",
+      reason: code,
       message:
         "a quote opened in this row is never closed, so this row and every line after it could not be read; close the quote (or double it inside the field) and import again",
+      rest: true,
+    };
+  }
+  if (code === "CSV_MAX_RECORD_SIZE") {
+    return {
+      reason: code,
+      message: `this row runs past ${MAX_RECORD_SIZE / 1024 / 1024} MiB, most likely because a quote opened in it is never closed; it and every line after it could not be read`,
       rest: true,
     };
   }

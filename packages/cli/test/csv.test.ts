@@ -92,6 +92,16 @@ describe("openCsv", () => {
     expect(rows[2]?.raw).toBe('"Unclosed,c.com\nD,d.com\nE,e.com');
   });
 
+  it("stops a quote never closed at 1 MiB instead of holding the rest of the file", async () => {
+    const rest = `${"x".repeat(100)}\n`.repeat(12_000);
+    const { rows } = await readAll(`name,website\nA,a.com\n"Open,${rest}B,b.com\n`);
+    expect(rows.map((r) => r.rowNumber)).toEqual([1, 2]);
+    expect(rows[1]?.unreadable?.reason).toBe("CSV_MAX_RECORD_SIZE");
+    expect(rows[1]?.unreadable?.message).toContain("never closed");
+    expect(rows[1]?.raw.length).toBe(64 * 1024);
+    expect(rows[1]?.raw.startsWith('"Open,xxx')).toBe(true);
+  });
+
   it("reads UTF-16 files (little- and big-endian byte-order marks) and CRLF", async () => {
     const text = 'name,website\r\n"Zürich AG",zuerich.example\r\nB,b.example\r\n';
     for (const bytes of [
