@@ -84,7 +84,11 @@ function importSpec(kind: ImportKind): CommandSpec {
             "Exit code 3 when some rows were rejected.",
           ].join("\n"),
     positionals: [
-      { name: "FILE", required: true, description: "the CSV file (UTF-8, BOM and CRLF fine)" },
+      {
+        name: "FILE",
+        required: true,
+        description: "the CSV file (UTF-8, or UTF-16 with its BOM; CRLF fine)",
+      },
     ],
     options: {
       "dry-run": {
