@@ -225,7 +225,7 @@ export function normaliseWebsite(input: string): Result<string> {
   let rest = value;
   const scheme = SCHEME.exec(value);
   if (scheme) {
-    const name = (scheme[1] ?? "").toLowerCase();
+    const name = asciiLowerCase(scheme[1] ?? "");
     if (name !== "http" && name !== "https") {
       return fail("unsupported_scheme", `only http and https websites are accepted, not ${name}:`);
     }
