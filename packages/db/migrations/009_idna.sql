@@ -10,6 +10,9 @@
 -- the standard says. Emails are at most 254 characters (RFC 5321) and their
 -- domain goes through the same definition.
 --
+-- recanonical_key: what the current rules make of a stored key (ple db
+-- recanonicalise).
+--
 -- Replaced: check_host (001), normalise_website (001), normalise_email (002),
 -- company_before_write (008: its canonical-website shortcut leaves xn-- labels
 -- and hex last labels to normalise_website).
@@ -2337,6 +2340,26 @@ BEGIN
     );
   END IF;
   RETURN v_local || '@' || (v_host ->> 'host');
+END;
+$$;
+
+-- What the current rules make of a stored website or email, for `ple db
+-- recanonicalise`: {"key": ...} or {"reason": ...}; never raises.
+CREATE FUNCTION marketing.recanonical_key(p_field text, p_value text)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE PARALLEL SAFE
+AS $$
+DECLARE
+  v_detail text;
+BEGIN
+  IF p_field = 'website' THEN
+    RETURN jsonb_build_object('key', marketing.normalise_website(p_value));
+  END IF;
+  RETURN jsonb_build_object('key', marketing.normalise_email(p_value));
+EXCEPTION WHEN SQLSTATE 'PL001' THEN
+  GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
+  RETURN jsonb_build_object('reason', v_detail);
 END;
 $$;
 

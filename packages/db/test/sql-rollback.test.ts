@@ -146,6 +146,7 @@ describe.each(KINDS)("rolling back and re-applying the migrations (%s)", (kind) 
       "idna_to_ascii",
       "idna_ends_in_number",
       "idna_is_ipv4",
+      "recanonical_key",
     ];
     for (const [name] of replaced) expect(await source(name)).toBe(body("009_idna.sql", name));
     await rollbackTo(db, "008");

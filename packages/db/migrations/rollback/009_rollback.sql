@@ -231,6 +231,7 @@ BEGIN
 END;
 $$;
 
+DROP FUNCTION marketing.recanonical_key(text, text);
 DROP FUNCTION marketing.idna_is_ipv4(text);
 DROP FUNCTION marketing.idna_ends_in_number(text);
 DROP FUNCTION marketing.idna_to_ascii(text);
