@@ -81,6 +81,30 @@ describe("ple db", () => {
   });
 });
 
+describe("ple db recanonicalise", () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    expect((await cli(t.db, ["seed", "--sample"])).code).toBe(0);
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it("finds every key of a database filled under the current rules unchanged, dry run or not", async () => {
+    const dry = await cli(t.db, ["db", "recanonicalise", "--dry-run", "--json"]);
+    expect(dry.code).toBe(0);
+    const report = dry.json();
+    expect(report).toMatchObject({ dry_run: true, applied: 0, records: [], collisions: [] });
+    expect(report.checked).toBeGreaterThan(20);
+    expect(report.counts.unchanged).toBe(report.checked);
+    const human = await cli(t.db, ["db", "recanonicalise"]);
+    expect(human.code).toBe(0);
+    expect(human.out).toContain(`${report.checked} keys checked: ${report.checked} unchanged`);
+    expect(human.out).toContain("0 changed");
+  });
+});
+
 describe("look-ups, slot moves and history", () => {
   let t: TestDatabase;
   beforeAll(async () => {

@@ -18,7 +18,18 @@ const actor = "test:recanonicalise";
 describe.each(KINDS)("recanonicalise after the rules changed (%s)", (kind) => {
   let db: PleDatabase;
   let drop: () => Promise<void>;
-  const uid: Record<string, string> = {};
+  const uid = {
+    hex: "",
+    ace: "",
+    plain: "",
+    held: "",
+    www: "",
+    twin: "",
+    jane: "",
+    janeDot: "",
+    joe: "",
+    hexMail: "",
+  };
 
   async function company(name: string, website: string): Promise<string> {
     const { r } = await row<{ r: { company_uid: string } }>(
