@@ -44,16 +44,16 @@ describe("ple db", () => {
 
     const migrated = await cli(t.db, ["db", "migrate"]);
     expect(migrated.code).toBe(0);
-    expect(migrated.out).toContain("008_import_speed");
+    expect(migrated.out).toContain("009_idna");
     expect((await cli(t.db, ["db", "migrate"])).out).toContain("Already up to date.");
 
     const status = await cli(t.db, ["db", "status"]);
-    expect(status.out).toContain("Current version: 008");
+    expect(status.out).toContain("Current version: 009");
     expect(status.out).toContain("lock free");
     expect(status.out).toContain("Recent runs:");
     const json = (await cli(t.db, ["db", "status", "--json"])).json();
     expect(json.run_log[0]).toMatchObject({
-      migration: "008_import_speed",
+      migration: "009_idna",
       direction: "up",
       outcome: "success",
     });
@@ -61,13 +61,14 @@ describe("ple db", () => {
     const back = (await cli(t.db, ["db", "rollback", "--to", "005", "--json"])).json();
     expect(back).toEqual({
       direction: "down",
-      migrations: ["008_import_speed", "007_operations", "006_api_access"],
+      migrations: ["009_idna", "008_import_speed", "007_operations", "006_api_access"],
     });
     expect((await cli(t.db, ["db", "rollback", "--to", "abc"])).code).toBe(1);
     expect((await cli(t.db, ["db", "migrate", "--json"])).json().migrations).toEqual([
       "006_api_access",
       "007_operations",
       "008_import_speed",
+      "009_idna",
     ]);
     const unlock = await cli(t.db, ["db", "unlock"]);
     expect(unlock.out).toContain("already free");
@@ -77,6 +78,30 @@ describe("ple db", () => {
     const lint = await cli(t.db, ["db", "lint", "--json"]);
     expect(lint.code).toBe(0);
     expect(lint.json()).toEqual({ findings: [] });
+  });
+});
+
+describe("ple db recanonicalise", () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    expect((await cli(t.db, ["seed", "--sample"])).code).toBe(0);
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it("finds every key of a database filled under the current rules unchanged, dry run or not", async () => {
+    const dry = await cli(t.db, ["db", "recanonicalise", "--dry-run", "--json"]);
+    expect(dry.code).toBe(0);
+    const report = dry.json();
+    expect(report).toMatchObject({ dry_run: true, applied: 0, records: [], collisions: [] });
+    expect(report.checked).toBeGreaterThan(20);
+    expect(report.counts.unchanged).toBe(report.checked);
+    const human = await cli(t.db, ["db", "recanonicalise"]);
+    expect(human.code).toBe(0);
+    expect(human.out).toContain(`${report.checked} keys checked: ${report.checked} unchanged`);
+    expect(human.out).toContain("0 changed");
   });
 });
 

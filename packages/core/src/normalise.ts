@@ -7,6 +7,7 @@
  * (see vectors/README.md), so each step here is kept simple enough to port to PL/pgSQL.
  */
 import { err, ok, type Result, unwrap, validationError } from "./errors.js";
+import { asciiLowerCase, domainToAscii, endsInNumber, isIpv4Address } from "./idna.js";
 
 /** Characters read as whitespace: trimmed at the ends and, inside names, collapsed to one space. */
 export const WHITESPACE_CHARS =
@@ -22,7 +23,7 @@ const HAS_LONE_SURROGATE = /[\ud800-\udfff]/u;
 
 export const MAX_LENGTHS = {
   website: 2048,
-  email: 320,
+  email: 254,
   linkedin_url: 2048,
   ein: 64,
   company_name: 300,
@@ -142,40 +143,40 @@ type HostReason = "ip_address" | "localhost" | "no_dot" | "invalid_host";
 type HostResult = { ok: true; host: string } | { ok: false; reason: HostReason; why: string };
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
-const ALL_DIGITS = /^[0-9]+$/;
-const NON_ASCII = /[^\x20-\x7e]/; // control characters are rejected earlier, so this finds non-ASCII
-// Before IDN conversion a host may hold ASCII letters, digits, dots and hyphens, and non-ASCII letters.
-const HOST_CHARS = new RegExp(`^(?:[a-z0-9.-]|(?![${WHITESPACE_CHARS}])[^\\u0000-\\u007f])*$`, "u");
+// ASCII other than letters, digits, dots and hyphens: never part of a domain we store.
+const ASCII_NOT_LDH = /[^A-Za-z0-9.\-\u0080-\u{10ffff}]/u;
 
 /**
- * Lower-cases a host (already NFC), converts IDN labels to punycode with the WHATWG URL parser,
- * and checks the result is a public-looking DNS name.
+ * A host as the URL Standard reads it (UTS #46 domain-to-ASCII, see idna.ts), then the product's
+ * own stricter rules: no IP address in any spelling, no `localhost`, at least one dot, and DNS
+ * labels of letters, digits and inner hyphens. One trailing dot is dropped.
  */
 function normaliseHost(rawHost: string): HostResult {
-  let host = rawHost.toLowerCase();
-  if (host.endsWith(".")) host = host.slice(0, -1);
-  if (host.length === 0) return { ok: false, reason: "invalid_host", why: "there is no host name" };
-  if (!HOST_CHARS.test(host)) {
+  if (ASCII_NOT_LDH.test(rawHost)) {
     return {
       ok: false,
       reason: "invalid_host",
-      why: `the host ${show(host)} contains characters a domain cannot have`,
+      why: `the host ${show(rawHost)} contains characters a domain cannot have`,
     };
   }
-  if (NON_ASCII.test(host)) {
-    try {
-      host = new URL(`http://${host}/`).hostname;
-    } catch {
-      return {
-        ok: false,
-        reason: "invalid_host",
-        why: `the host ${show(host)} is not a valid international domain name`,
-      };
-    }
+  const ascii = domainToAscii(rawHost);
+  if (ascii === null) {
+    return {
+      ok: false,
+      reason: "invalid_host",
+      why: `the host ${show(rawHost)} is not a valid domain name (UTS #46)`,
+    };
   }
-  const labels = host.split(".");
-  if (labels.every((label) => ALL_DIGITS.test(label))) {
-    return { ok: false, reason: "ip_address", why: `${show(host)} is an IP address, not a domain` };
+  const host = ascii.endsWith(".") ? ascii.slice(0, -1) : ascii;
+  if (host.length === 0) return { ok: false, reason: "invalid_host", why: "there is no host name" };
+  if (endsInNumber(host)) {
+    return isIpv4Address(host)
+      ? { ok: false, reason: "ip_address", why: `${show(host)} is an IP address, not a domain` }
+      : {
+          ok: false,
+          reason: "invalid_host",
+          why: `${show(host)} ends in a number, so it is not a domain`,
+        };
   }
   if (host === "localhost" || host.endsWith(".localhost")) {
     return {
@@ -184,6 +185,7 @@ function normaliseHost(rawHost: string): HostResult {
       why: `${show(host)} is a local host name, not a public domain`,
     };
   }
+  const labels = host.split(".");
   if (labels.length < 2) {
     return {
       ok: false,
@@ -191,12 +193,7 @@ function normaliseHost(rawHost: string): HostResult {
       why: `${show(host)} has no dot, so it is not a domain (e.g. example.com)`,
     };
   }
-  const tld = labels[labels.length - 1] ?? "";
-  if (
-    host.length > 253 ||
-    labels.some((label) => label.length > 63 || !LABEL.test(label)) ||
-    ALL_DIGITS.test(tld)
-  ) {
+  if (host.length > 253 || labels.some((label) => label.length > 63 || !LABEL.test(label))) {
     return { ok: false, reason: "invalid_host", why: `${show(host)} is not a valid domain name` };
   }
   return { ok: true, host };
@@ -217,7 +214,7 @@ export function normaliseWebsite(input: string): Result<string> {
     field,
     label: "The website",
     maxLength: MAX_LENGTHS.website,
-    nfc: true,
+    nfc: false,
   });
   if (!prepared.ok) return prepared;
   const value = prepared.value;
@@ -228,7 +225,7 @@ export function normaliseWebsite(input: string): Result<string> {
   let rest = value;
   const scheme = SCHEME.exec(value);
   if (scheme) {
-    const name = (scheme[1] ?? "").toLowerCase();
+    const name = asciiLowerCase(scheme[1] ?? "");
     if (name !== "http" && name !== "https") {
       return fail("unsupported_scheme", `only http and https websites are accepted, not ${name}:`);
     }
@@ -267,7 +264,7 @@ export function normaliseEmail(input: string): Result<string> {
     field,
     label: "The email",
     maxLength: MAX_LENGTHS.email,
-    nfc: true,
+    nfc: false,
   });
   if (!prepared.ok) return prepared;
   const value = prepared.value;
@@ -283,7 +280,8 @@ export function normaliseEmail(input: string): Result<string> {
   if (HAS_WHITESPACE.test(value)) return fail("invalid_syntax", "it contains spaces");
   const parts = value.split("@");
   if (parts.length !== 2) return fail("invalid_syntax", "it must contain exactly one @");
-  const local = (parts[0] ?? "").toLowerCase();
+  // ASCII-only lower-casing: "\u212a" (Kelvin sign) must not turn into "k" on one side only.
+  const local = asciiLowerCase(parts[0] ?? "");
   const domainPart = parts[1] ?? "";
   if (local.length === 0) return fail("invalid_local_part", "nothing comes before the @");
   if (local.length > 64 || !LOCAL_PART.test(local)) {
@@ -297,7 +295,18 @@ export function normaliseEmail(input: string): Result<string> {
   const host = normaliseHost(domainPart);
   if (!host.ok)
     return fail(host.reason === "invalid_host" ? "invalid_domain" : host.reason, host.why);
-  return ok(`${local}@${host.host}`);
+  const address = `${local}@${host.host}`;
+  if (address.length > MAX_LENGTHS.email) {
+    return err(
+      validationError(
+        field,
+        "too_long",
+        `The email ${show(value)} is longer than ${MAX_LENGTHS.email} characters as an ASCII address (RFC 5321)`,
+        { max_length: MAX_LENGTHS.email },
+      ),
+    );
+  }
+  return ok(address);
 }
 
 // ── LinkedIn ───────────────────────────────────────────────────────────────────────────────────

@@ -74,9 +74,17 @@ export interface RestoreResult {
   verified: boolean;
 }
 
-/** Tables that hold the migrator's own bookkeeping: they describe the schema, not the data. */
+/**
+ * Tables that hold the migrator's own bookkeeping, or reference data a migration loads (the IDNA
+ * and Unicode tables of 009): they come with the schema version, not with the data.
+ */
 function isBookkeeping(table: string): boolean {
-  return table.startsWith("knex_") || table.startsWith("migration_");
+  return (
+    table.startsWith("knex_") ||
+    table.startsWith("migration_") ||
+    table.startsWith("idna_") ||
+    table.startsWith("unicode_")
+  );
 }
 
 function quoteIdent(name: string): string {

@@ -24,5 +24,6 @@ export * from "./migrations/index.js";
 export { decodeCursor, encodeCursor, type KeysetCursor } from "./pagination.js";
 export * from "./people.js";
 export * from "./pii.js";
+export * from "./recanonicalise.js";
 export * from "./retention.js";
 export * from "./slots.js";

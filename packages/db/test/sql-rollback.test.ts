@@ -64,8 +64,25 @@ describe.each(KINDS)("rolling back and re-applying the migrations (%s)", (kind) 
     ]);
   }
 
+  const source = async (name: string) =>
+    (
+      await row<{ src: string | null }>(
+        db.knex,
+        `SELECT (SELECT p.prosrc FROM pg_proc AS p
+                  WHERE p.pronamespace = 'marketing'::regnamespace AND p.proname = ?) AS src`,
+        [name],
+      )
+    ).src;
+  const body = (file: string, name: string) => {
+    const script = readFileSync(join(DEFAULT_MIGRATIONS_DIR, file), "utf8");
+    const start = script.indexOf(`FUNCTION marketing.${name}(`);
+    const open = script.indexOf("AS $$", start) + "AS $$".length;
+    return script.slice(open, script.indexOf("$$;", open));
+  };
+
   // Target version → what survives the rollback to it and back up.
   const trips: Array<[string, (before: Census) => Census]> = [
+    ["008", (b) => b],
     ["007", (b) => b],
     ["004", (b) => b],
     ["003", (b) => b],
@@ -97,21 +114,7 @@ describe.each(KINDS)("rolling back and re-applying the migrations (%s)", (kind) 
       "daily_uid_of_value",
       "roll_daily_uid_sequence",
     ];
-    const source = async (name: string) =>
-      (
-        await row<{ src: string | null }>(
-          db.knex,
-          `SELECT (SELECT p.prosrc FROM pg_proc AS p
-                    WHERE p.pronamespace = 'marketing'::regnamespace AND p.proname = ?) AS src`,
-          [name],
-        )
-      ).src;
-    const body = (file: string, name: string) => {
-      const script = readFileSync(join(DEFAULT_MIGRATIONS_DIR, file), "utf8");
-      const start = script.indexOf(`FUNCTION marketing.${name}(`);
-      const open = script.indexOf("AS $$", start) + "AS $$".length;
-      return script.slice(open, script.indexOf("$$;", open));
-    };
+    await rollbackTo(db, "008");
     for (const [name] of replaced) {
       expect(await source(name)).toBe(body("008_import_speed.sql", name));
     }
@@ -120,8 +123,42 @@ describe.each(KINDS)("rolling back and re-applying the migrations (%s)", (kind) 
     for (const name of added) expect(await source(name)).toBeNull();
     await migrateLatest(db);
     for (const [name] of replaced) {
-      expect(await source(name)).toBe(body("008_import_speed.sql", name));
+      const latest = name === "company_before_write" ? "009_idna.sql" : "008_import_speed.sql";
+      expect(await source(name)).toBe(body(latest, name));
     }
+  });
+
+  it("down to 008 puts back the function bodies 009 replaced and drops what it added", async () => {
+    const replaced: Array<[string, string]> = [
+      ["check_host", "001_initial_schema.sql"],
+      ["normalise_website", "001_initial_schema.sql"],
+      ["normalise_email", "002_people.sql"],
+      ["company_before_write", "008_import_speed.sql"],
+    ];
+    const added = [
+      "nfc_code_points",
+      "code_points",
+      "from_code_points",
+      "nfc",
+      "punycode_decode",
+      "idna_pattern",
+      "idna_valid_label",
+      "idna_to_ascii",
+      "idna_ends_in_number",
+      "idna_is_ipv4",
+      "recanonical_key",
+    ];
+    for (const [name] of replaced) expect(await source(name)).toBe(body("009_idna.sql", name));
+    await rollbackTo(db, "008");
+    for (const [name, file] of replaced) expect(await source(name)).toBe(body(file, name));
+    for (const name of added) expect(await source(name)).toBeNull();
+    const { n } = await row<{ n: number }>(
+      db.knex,
+      "SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'marketing'::regnamespace AND relname IN ('idna_mapping', 'idna_pattern', 'unicode_decomposition', 'unicode_combining_class', 'unicode_composition')",
+    );
+    expect(n).toBe(0);
+    await migrateLatest(db);
+    for (const [name] of replaced) expect(await source(name)).toBe(body("009_idna.sql", name));
   });
 
   it("re-applied history starts from the rows that were there", async () => {

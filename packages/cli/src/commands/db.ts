@@ -1,4 +1,4 @@
-/** `ple db migrate|rollback|status|verify|lint|unlock` over @ple/db's migration API. */
+/** `ple db migrate|rollback|status|verify|lint|unlock|recanonicalise` over @ple/db. */
 import { PleError } from "@ple/core";
 import {
   type LintFinding,
@@ -10,14 +10,17 @@ import {
   migrationRunLog,
   migrationStatus,
   type PleDatabase,
+  type RecanonicaliseReport,
   type RunLogEntry,
+  recanonicalise,
   rollbackTo,
   unlockMigrations,
   type VerifyReport,
   verifyMigrations,
 } from "@ple/db";
-import { type CommandSpec, intOption, stringOption } from "../command.js";
+import { type CommandSpec, flag, intOption, stringOption } from "../command.js";
 import { renderTable } from "../output.js";
+import { asActor } from "./actor.js";
 
 export function dbMigrate(db: PleDatabase): Promise<MigrationRun> {
   return migrateLatest(db);
@@ -50,6 +53,56 @@ export function dbLint(): LintFinding[] {
 
 export function dbUnlock(db: PleDatabase): Promise<{ wasLocked: boolean }> {
   return unlockMigrations(db);
+}
+
+/**
+ * Recomputes every stored website and email with the rules the database holds now; without
+ * `dryRun` re-keys the changed ones under the actor (history and audit rows by the triggers).
+ */
+export function dbRecanonicalise(
+  db: PleDatabase,
+  options: { dryRun: boolean; skipCollisions: boolean; actor: string },
+): Promise<RecanonicaliseReport> {
+  return asActor(db, options.actor, (trx) =>
+    recanonicalise(trx, { dryRun: options.dryRun, skipCollisions: options.skipCollisions }),
+  );
+}
+
+export function renderRecanonicalise(report: RecanonicaliseReport): string {
+  const { counts } = report;
+  const lines: string[] = [];
+  if (report.records.length > 0) {
+    lines.push(
+      renderTable(
+        report.records.map((r) => ({
+          record: r.id,
+          field: r.field,
+          status: r.status,
+          stored: r.stored,
+          key: r.key ?? "",
+          note:
+            r.status === "invalid"
+              ? `refused now: ${r.reason ?? ""}`
+              : r.collides_with !== undefined
+                ? `same key as ${r.collides_with.join(", ")}`
+                : "",
+        })),
+      ),
+      "",
+    );
+  }
+  const verb = report.dry_run ? "would re-key" : "re-keyed";
+  lines.push(
+    `${report.checked} keys checked: ${counts.unchanged} unchanged, ${counts.rekeyed} ${verb}, ${counts.collides} colliding, ${counts.invalid} refused by the current rules${report.dry_run ? " (dry run: nothing changed)" : `; ${report.applied} changed`}.`,
+  );
+  if (report.collisions.length > 0) {
+    lines.push(
+      report.dry_run
+        ? "Colliding records are never merged: a real run refuses until they are resolved, or re-keys the others with --skip-collisions."
+        : "Colliding records were left as they are.",
+    );
+  }
+  return lines.join("\n");
 }
 
 function renderRun(run: MigrationRun): string {
@@ -200,6 +253,29 @@ export const dbCommands: CommandSpec[] = [
         );
       }
       return { data: { findings }, human: "No findings." };
+    },
+  },
+  {
+    path: ["db", "recanonicalise"],
+    summary: "recompute every stored website and email with the current rules",
+    description:
+      "Reports each record as unchanged, re-keyed, colliding (two records now sharing a key: both\nlisted, never merged) or refused by the current rules. Without --dry-run it re-keys under\nthe actor, with history and audit rows, and refuses (changing nothing) while collisions exist.",
+    positionals: [],
+    options: {
+      "dry-run": { type: "boolean", description: "report what would change; change nothing" },
+      "skip-collisions": {
+        type: "boolean",
+        description: "re-key the other records and leave the colliding ones as they are",
+      },
+    },
+    examples: ["ple db recanonicalise --dry-run", "ple db recanonicalise --skip-collisions --json"],
+    async run(ctx, args) {
+      const report = await dbRecanonicalise(await ctx.db(), {
+        dryRun: flag(args, "dry-run"),
+        skipCollisions: flag(args, "skip-collisions"),
+        actor: ctx.env.actor,
+      });
+      return { data: report, human: renderRecanonicalise(report) };
     },
   },
   {
