@@ -4,5 +4,6 @@ export * from "./normalise.js";
 export * from "./role-from-title.js";
 export * from "./schemas.js";
 export * from "./slot-state.js";
+export * from "./slot-work.js";
 export * from "./uid.js";
 export * from "./validation-status.js";

@@ -8,12 +8,14 @@ import { lookupCommands } from "./lookups.js";
 import { opsCommands } from "./ops.js";
 import { seedCommands } from "./seed.js";
 import { serveCommands } from "./serve.js";
+import { slotWorkCommands } from "./slot-work.js";
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...serveCommands,
   ...dbCommands,
   ...importCommands,
   ...lookupCommands,
+  ...slotWorkCommands,
   ...opsCommands,
   ...apikeyCommands,
   ...seedCommands,

@@ -59,7 +59,9 @@ import {
   stringOption,
 } from "../command.js";
 import { formatValue, renderRecord, renderTable } from "../output.js";
+import { UsageError } from "../usage-error.js";
 import { asActor } from "./actor.js";
+import { renderOpenSlots, roleOption, slotListOpen } from "./slot-work.js";
 
 // ── plain functions ────────────────────────────────────────────────────────────────────────────
 
@@ -569,15 +571,56 @@ export const lookupCommands: CommandSpec[] = [
   },
   {
     path: ["slot", "list"],
-    summary: "the three slots of a company",
+    summary: "the three slots of a company, or with --open the open slots and their companies",
     positionals: [
-      { name: "COMPANY_UID", required: true, description: "the company (CO-YYYYMMDD-NNNNNN)" },
+      {
+        name: "COMPANY_UID",
+        required: false,
+        description: "the company (CO-YYYYMMDD-NNNNNN); not with --open",
+      },
     ],
-    options: {},
-    examples: ["ple slot list CO-20261126-000001"],
+    options: {
+      open: { type: "boolean", description: "open slots of every company, oldest company first" },
+      role: { type: "string", valueName: "ROLE", description: "with --open: only CEO, CFO or HR" },
+      since: {
+        type: "string",
+        valueName: "TIME",
+        description: "with --open: only slots created at or after (ISO date or time)",
+      },
+      ...pageOptions,
+    },
+    examples: [
+      "ple slot list CO-20261126-000001",
+      "ple slot list --open --role CFO",
+      "ple slot list --open --since 2026-11-01 --limit 500 --json",
+    ],
     async run(ctx, args) {
+      if (flag(args, "open")) {
+        if (args.positionals.length > 0) {
+          throw new UsageError("give either COMPANY_UID or --open, not both");
+        }
+        const role = roleOption(args);
+        const since = stringOption(args, "since");
+        const paging = pageArgs(args);
+        const page = await slotListOpen(await ctx.db(), {
+          ...paging,
+          ...(role === undefined ? {} : { role }),
+          ...(since === undefined ? {} : { since }),
+        });
+        return {
+          data: page,
+          human: renderOpenSlots(page, {
+            ...(role === undefined ? {} : { role }),
+            ...(since === undefined ? {} : { since }),
+            ...(paging.limit === undefined ? {} : { limit: paging.limit }),
+          }),
+        };
+      }
+      for (const name of ["role", "since", "limit", "cursor"]) {
+        if (args.values[name] !== undefined) throw new UsageError(`--${name} needs --open`);
+      }
       const slots = await slotList(await ctx.db(), {
-        companyUid: positional(args, 0, "COMPANY_UID"),
+        companyUid: positional(args, 0, "COMPANY_UID (or --open)"),
       });
       return { data: slots, human: renderTable(slots.map((s) => ({ ...s }))) };
     },
