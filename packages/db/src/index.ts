@@ -16,6 +16,7 @@ export {
 } from "./database.js";
 export { ConfigError, type DbEnv, parseEnv, readDbEnv } from "./env.js";
 export { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "./errors.js";
+export * from "./export.js";
 export * from "./history.js";
 export * from "./idempotency.js";
 export * from "./import-rejects.js";

@@ -3,6 +3,7 @@ import type { CommandSpec } from "../command.js";
 import { apikeyCommands } from "./apikey.js";
 import { dbCommands } from "./db.js";
 import { doctorCommands } from "./doctor.js";
+import { exportCommands } from "./export.js";
 import { importCommands } from "./import-command.js";
 import { lookupCommands } from "./lookups.js";
 import { opsCommands } from "./ops.js";
@@ -14,6 +15,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...serveCommands,
   ...dbCommands,
   ...importCommands,
+  ...exportCommands,
   ...lookupCommands,
   ...slotWorkCommands,
   ...opsCommands,
