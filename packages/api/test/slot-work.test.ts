@@ -64,3 +64,31 @@ describe("open slots as a work queue", () => {
     expect(String(error.message)).toContain("worker");
   });
 });
+
+describe("list cursors keep their filters", () => {
+  it("companies.list next_cursor alone continues the has_open_slots list; people.list by without_slot", async () => {
+    for (let i = 0; i < 3; i++) await seedCompany(writer, 0);
+    const full = await seedCompany(writer, 3);
+    for (const [i, role] of (["CEO", "CFO", "HR"] as const).entries()) {
+      await writer.slots.link({
+        slot_uid: full.slot(role),
+        person_id: full.people[i]?.person_id ?? "",
+      });
+    }
+    const seen: string[] = [];
+    let page = await reader.companies.list({ has_open_slots: false, limit: 1 });
+    seen.push(...page.items.map((c) => c.company_uid));
+    while (page.next_cursor !== null) {
+      page = await reader.companies.list({ cursor: page.next_cursor, limit: 1 });
+      seen.push(...page.items.map((c) => c.company_uid));
+    }
+    expect(seen).toEqual([full.company.company_uid]);
+    const open = await reader.companies.list({ has_open_slots: true, limit: 1 });
+    const mismatch = await rejectionOf(
+      reader.companies.list({ cursor: open.next_cursor ?? "", has_open_slots: false }),
+    );
+    expect(mismatch.cause).toMatchObject({ code: "VALIDATION_FAILED", field: "has_open_slots" });
+    const free = await reader.people.list({ without_slot: true, limit: 500 });
+    expect(free.items.map((p) => p.person_id)).not.toContain(full.people[0]?.person_id);
+  });
+});

@@ -121,7 +121,7 @@ describe("look-ups, slot moves and history", () => {
     expect(next.items).toHaveLength(14);
     const human = await cli(t.db, ["company", "list", "--limit", "2"]);
     expect(human.out).toMatch(/^COMPANY_UID\s+COMPANY_NAME/);
-    expect(human.out).toContain("More: ple company list --cursor ");
+    expect(human.out).toContain("More: ple company list --limit 2 --cursor ");
     expect((await cli(t.db, ["company", "list", "--limit", "0"])).code).toBe(2);
 
     const hits = (await cli(t.db, ["company", "search", "northwnd", "--json"])).json();

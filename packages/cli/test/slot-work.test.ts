@@ -122,3 +122,45 @@ describe("ple slot claim | renew | release", () => {
     expect((await cli(t.db, ["slot", "release", "--worker", "x"])).code).toBe(2);
   });
 });
+
+describe("next-page hints keep the filters", () => {
+  it("ple company list --open-slots, then the printed command, lists only companies with an open slot", async () => {
+    // Fill every slot of Firm 2.
+    const firm2 = (await cli(t.db, ["company", "get", "firm2.example", "--json"])).json();
+    for (const [i, slot] of (firm2.slots as Array<{ slot_uid: string }>).entries()) {
+      await t.db.knex.raw("SELECT marketing.insert_person(?, ?, NULL, NULL, NULL, 'manual')", [
+        `Taken ${i}`,
+        `taken${i}@firm2.example`,
+      ]);
+      const person = await t.db
+        .knex("marketing.people")
+        .where({ email: `taken${i}@firm2.example` })
+        .first();
+      expect((await cli(t.db, ["slot", "link", slot.slot_uid, person.person_id])).code).toBe(0);
+    }
+    let args: string[] | null = ["company", "list", "--open-slots", "--limit", "2"];
+    const names: string[] = [];
+    while (args !== null) {
+      const page = await cli(t.db, args);
+      expect(page.code).toBe(0);
+      for (const line of page.out.split("\n").filter((l) => l.startsWith("CO-"))) {
+        names.push(line.split(/\s{2,}/)[1] ?? "");
+      }
+      args = moreArgs(page.out);
+      if (args !== null)
+        expect(args.slice(0, 5)).toEqual(["company", "list", "--open-slots", "--limit", "2"]);
+    }
+    expect(names).toEqual(["Firm 1", "Firm 3", "Firm 4", "Firm 5", "Firm 6", "Firm 7"]);
+
+    for (const i of [1, 2]) {
+      await t.db.knex.raw("SELECT marketing.insert_person(?, ?, NULL, NULL, NULL, 'manual')", [
+        `Free ${i}`,
+        `free${i}@example.com`,
+      ]);
+    }
+    const people = await cli(t.db, ["person", "list", "--without-slot", "--limit", "1"]);
+    expect(people.out).toContain("free1@example.com");
+    expect(people.code).toBe(0);
+    expect(moreArgs(people.out) ?? []).toEqual(expect.arrayContaining(["--without-slot"]));
+  });
+});

@@ -42,8 +42,7 @@ function invalidCursor(): PleError {
 }
 
 function encode(parts: unknown[], filters: CursorFilters | undefined): string {
-  const withFilters =
-    filters !== undefined && Object.keys(filters).length > 0 ? [...parts, filters] : parts;
+  const withFilters = filters === undefined ? parts : [...parts, filters];
   return Buffer.from(JSON.stringify(withFilters)).toString("base64url");
 }
 
@@ -68,7 +67,7 @@ function isFilters(value: unknown): value is CursorFilters {
         key.length <= 64 &&
         (typeof v === "boolean" ||
           typeof v === "number" ||
-          (typeof v === "string" && v.length <= 512)),
+          (typeof v === "string" && v.length <= 256)),
     )
   );
 }
