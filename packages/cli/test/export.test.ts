@@ -119,7 +119,7 @@ describe("ple export", () => {
       ein_valid: "true",
       apollo_company_id: "ap-1",
     });
-    expect(rows[0]?.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(rows[0]?.created_at).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?\+00$/);
 
     const file = join(dir, "out-companies.csv");
     const summary = await cli(source.db, ["export", "companies", "--out", file, "--json"]);

@@ -3,8 +3,9 @@
  * flat in the row count. On a PostgreSQL server the rows come from one
  * `COPY (SELECT …) TO STDOUT` (pg-copy-streams); on the embedded database, which
  * has no COPY TO a client stream, from keyset batches of the same SELECT. Both
- * paths select the same text columns (timestamps as UTC ISO 8601 with
- * microseconds, booleans as true/false) and write them alike (PostgreSQL's
+ * paths select the same text columns (timestamps in UTC as PostgreSQL's ISO
+ * form `YYYY-MM-DD HH:MM:SS[.ffffff]+00`, booleans as true/false) in one
+ * snapshot, and write them alike (PostgreSQL's
  * CSV quoting: a value is quoted when it holds a comma, quote, CR or LF, or is
  * empty; NULL is an empty unquoted field), so the output is the same byte for
  * byte. Rows come in UID order.
@@ -21,10 +22,14 @@ import { to as copyTo } from "pg-copy-streams";
 import type { PleDatabase } from "./database.js";
 import { mapErrors } from "./errors.js";
 
-const ts = (column: string) =>
-  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const bool = (column: string) =>
-  `CASE WHEN ${column} IS NULL THEN NULL WHEN ${column} THEN 'true' ELSE 'false' END`;
+// Timestamps and booleans in PostgreSQL's own text form, under TimeZone UTC and DateStyle ISO
+// (set for the export's transaction): `2026-11-26 09:30:00.123456+00`, `true`/`false`.
+// to_char into a `T…Z` form cost a third of the export's time (measured at 200k rows).
+const ts = (column: string) => `${column}::text`;
+const bool = (column: string) => `${column}::text`;
+
+/** The export's session settings, local to its transaction. */
+const EXPORT_SETTINGS = ["SET LOCAL TimeZone = 'UTC'", "SET LOCAL DateStyle = 'ISO, YMD'"];
 
 interface ExportTable {
   /** Output column → SQL expression (text). */
@@ -197,6 +202,7 @@ async function put(out: ExportSink, chunk: string | Buffer): Promise<void> {
 
 interface CopyConnection {
   query<T>(stream: T): T;
+  query(sql: string): Promise<unknown>;
 }
 
 const NEWLINE = 0x0a;
@@ -234,6 +240,7 @@ async function exportByCopy(
   let bytes = 0;
   let lines = 0;
   try {
+    await conn.query(`BEGIN READ ONLY; ${EXPORT_SETTINGS.join("; ")}`);
     const stream = conn.query(copyTo(copy));
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       bytes += chunk.length;
@@ -243,6 +250,7 @@ async function exportByCopy(
       }
       await put(out, chunk);
     }
+    await conn.query("COMMIT");
     return {
       entity: input.entity,
       format: input.format,
@@ -250,6 +258,9 @@ async function exportByCopy(
       bytes,
       method: "copy",
     };
+  } catch (err) {
+    await Promise.resolve(conn.query("ROLLBACK")).catch(() => {});
+    throw err;
   } finally {
     await client.releaseConnection(conn);
   }
@@ -273,26 +284,33 @@ async function exportByBatches(
     bytes += Buffer.byteLength(header);
     await put(out, header);
   }
-  let after: string | null = null;
-  for (;;) {
-    const sql: string = `${after === null ? first : next} LIMIT ${batchSize}`;
-    const params: Array<string | Date> = after === null ? bindings : [...bindings, after];
-    const result: { rows: Array<Record<string, unknown>> } = await knex.raw(sql, params);
-    if (result.rows.length === 0) break;
-    let chunk = "";
-    for (const row of result.rows) {
-      chunk +=
-        input.format === "jsonl"
-          ? `${String(row.line)}\n`
-          : `${names.map((n) => csvField(row[n])).join(",")}\n`;
-    }
-    rows += result.rows.length;
-    bytes += Buffer.byteLength(chunk);
-    await put(out, chunk);
-    onProgress?.({ rows, bytes });
-    after = String(result.rows.at(-1)?.export_key);
-    if (result.rows.length < batchSize) break;
-  }
+  // One snapshot for every batch, as the server's single COPY has.
+  await knex.transaction(
+    async (trx) => {
+      for (const setting of EXPORT_SETTINGS) await trx.raw(setting);
+      let after: string | null = null;
+      for (;;) {
+        const sql: string = `${after === null ? first : next} LIMIT ${batchSize}`;
+        const params: Array<string | Date> = after === null ? bindings : [...bindings, after];
+        const result: { rows: Array<Record<string, unknown>> } = await trx.raw(sql, params);
+        if (result.rows.length === 0) break;
+        let chunk = "";
+        for (const row of result.rows) {
+          chunk +=
+            input.format === "jsonl"
+              ? `${String(row.line)}\n`
+              : `${names.map((n) => csvField(row[n])).join(",")}\n`;
+        }
+        rows += result.rows.length;
+        bytes += Buffer.byteLength(chunk);
+        await put(out, chunk);
+        onProgress?.({ rows, bytes });
+        after = String(result.rows.at(-1)?.export_key);
+        if (result.rows.length < batchSize) break;
+      }
+    },
+    { isolationLevel: "repeatable read", readOnly: true },
+  );
   return { entity: input.entity, format: input.format, rows, bytes, method: "batches" };
 }
 
