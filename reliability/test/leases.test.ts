@@ -125,7 +125,7 @@ describe("the lease race", () => {
         const again = await api
           .client(api.keys.write.key)
           .slots.claim.mutate({ worker: "after-expiry", role: "CFO", limit: 200 });
-        const reclaimed = new Set(again.claimed.map((c) => c.slot.slot_uid));
+        const reclaimed = new Set<string>(again.claimed.map((c) => c.slot.slot_uid));
         const missing = uids.filter((u) => !reclaimed.has(u)).length;
         check.add("rowsCompared", uids.length).add("rowsLost", missing);
         expect(missing).toBe(0);
@@ -156,12 +156,14 @@ describe("the lease race", () => {
         );
         const [links, claims] = await Promise.all([
           Promise.allSettled(
-            claimed.map((c, i) =>
-              writer.slots.link.mutate({
+            claimed.map((c, i) => {
+              const person = people[i]?.person;
+              if (person === undefined) throw new Error(`no person ${i}`);
+              return writer.slots.link.mutate({
                 slot_uid: c.slot.slot_uid,
-                person_id: people[i]?.person.person_id ?? ("" as never),
-              }),
-            ),
+                person_id: person.person_id,
+              });
+            }),
           ),
           Promise.allSettled(
             Array.from({ length: 5 }, (_, w) =>
