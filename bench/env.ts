@@ -21,7 +21,10 @@ export const N = count("n", "BENCH_N", 200_000);
 export const NAIVE_N = Math.min(N, count("naive-n", "BENCH_NAIVE_N", 20_000));
 export const SEARCH_N = count("search-n", "BENCH_SEARCH_N", 500_000);
 export const API_SECONDS = count("api-seconds", "BENCH_API_SECONDS", 10);
-export const ONLY = new Set(setting("only", "BENCH_ONLY", "import,api,search").split(","));
+export const CLAIM_ROUNDS = count("claim-rounds", "BENCH_CLAIM_ROUNDS", 100);
+export const ONLY = new Set(
+  setting("only", "BENCH_ONLY", "import,api,search,export,claim").split(","),
+);
 export const ADMIN_URL = setting(
   "database-url",
   "BENCH_DATABASE_URL",

@@ -8,7 +8,9 @@
  *   --naive-n=20000     BENCH_NAIVE_N    rows the naive per-row path gets (rows/s extrapolates)
  *   --search-n=500000   BENCH_SEARCH_N   companies (and as many people) for search and API
  *   --api-seconds=10    BENCH_API_SECONDS  how long each of the three API runs lasts
- *   --only=import,api,search             run only these parts
+ *   --claim-rounds=100  BENCH_CLAIM_ROUNDS  claims per worker (10 workers) in the claim run
+ *   --only=import,api,search,export,claim  run only these parts (export and claim use the
+ *                                        search database of SEARCH_N companies)
  *   --keep                               keep the scratch databases (to EXPLAIN or profile them)
  *   BENCH_DATABASE_URL (else PLE_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  */
@@ -22,17 +24,19 @@ import { fileURLToPath } from "node:url";
 import { createPleClient } from "@ple/api/client";
 import { normaliseEin } from "@ple/core";
 import {
+  claimSlots,
   getCompany,
   getPerson,
   migrateLatest,
   openDatabase,
   type PleDatabase,
+  releaseSlotLeases,
   searchCompanies,
 } from "@ple/db";
 import { parse } from "csv-parse";
 import pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
-import { ADMIN_URL, API_SECONDS, KEEP, N, NAIVE_N, ONLY, SEARCH_N } from "./env.js";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
+import { ADMIN_URL, API_SECONDS, CLAIM_ROUNDS, KEEP, N, NAIVE_N, ONLY, SEARCH_N } from "./env.js";
 import { company, newCompanies, writeExport } from "./generate.js";
 import { createLeanClient } from "./lean-client.js";
 
@@ -199,7 +203,7 @@ interface ImportChildResult {
   quarter_rows_per_sec?: number[];
 }
 
-function runChild(script: string, args: string[]): Promise<ImportChildResult> {
+function runChild<T = ImportChildResult>(script: string, args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(HERE, script), ...args], {
       stdio: ["ignore", "pipe", "inherit"],
@@ -626,6 +630,101 @@ async function apiBench(url: string): Promise<ApiFigures> {
 }
 
 // ---------------------------------------------------------------------------
+// Export and claim (on the search database)
+// ---------------------------------------------------------------------------
+
+interface ExportFigures {
+  copyRows: number;
+  copyRowsPerSec: number;
+  exportRows: number;
+  exportRowsPerSec: number;
+  exportRssMb: number;
+  exportBaselineRssMb: number;
+}
+
+interface ExportChildResult {
+  rows: number;
+  bytes: number;
+  ms: number;
+  baseline_rss_mb: number;
+  max_rss_mb: number;
+}
+
+/** Raw `COPY marketing.company TO STDOUT (csv)` into a sink that discards, vs `ple export companies`. */
+async function exportBench(url: string): Promise<ExportFigures> {
+  const rawCopyTo = () =>
+    withClient(url, async (client) => {
+      const started = performance.now();
+      const stream = client.query(
+        copyTo("COPY marketing.company TO STDOUT WITH (FORMAT csv, HEADER true)"),
+      );
+      for await (const _chunk of stream as AsyncIterable<Buffer>) {
+        // discarded, as the export's sink does
+      }
+      return { rows: Number(stream.rowCount ?? 0), ms: performance.now() - started };
+    });
+  await rawCopyTo(); // warm-up: the table's pages into the cache
+  const raw = await rawCopyTo();
+  log(`raw COPY TO: ${fmt(raw.rows)} rows in ${ms(raw.ms)}`);
+  const child = await runChild<ExportChildResult>("export-child.js", [url, "csv"]);
+  log(
+    `ple export companies: ${fmt(child.rows)} rows, ${fmt(child.bytes)} bytes in ${ms(child.ms)}; peak RSS ${fmt(child.max_rss_mb, 1)} MB`,
+  );
+  return {
+    copyRows: raw.rows,
+    copyRowsPerSec: (raw.rows / raw.ms) * 1000,
+    exportRows: child.rows,
+    exportRowsPerSec: (child.rows / child.ms) * 1000,
+    exportRssMb: child.max_rss_mb,
+    exportBaselineRssMb: child.baseline_rss_mb,
+  };
+}
+
+const CLAIM_WORKERS = 10;
+
+interface ClaimFigures {
+  claims: number;
+  slots: number;
+  times: number[];
+}
+
+/**
+ * 10 workers at once, each CLAIM_ROUNDS times: claim 10 open slots (slots.claim's
+ * repository call), then release them — the steady state of workers that research and
+ * give back, where every claim meets the others' locks and live leases at the front.
+ */
+async function claimBench(url: string): Promise<ClaimFigures> {
+  const db: PleDatabase = await openDatabase({ url, poolMax: CLAIM_WORKERS });
+  try {
+    const times: number[] = [];
+    let slots = 0;
+    const round = async (worker: string, record: boolean) => {
+      const t = performance.now();
+      const claimed = await claimSlots(db.knex, {
+        worker,
+        limit: 10,
+        lease_seconds: 300,
+      });
+      if (record) times.push(performance.now() - t);
+      const uids = claimed.map((c) => c.slot.slot_uid);
+      slots += uids.length;
+      if (uids.length > 0) await releaseSlotLeases(db.knex, { worker, slot_uids: uids });
+    };
+    const run = (rounds: number, record: boolean) =>
+      Promise.all(
+        Array.from({ length: CLAIM_WORKERS }, async (_, w) => {
+          for (let i = 0; i < rounds; i++) await round(`bench-${w}`, record);
+        }),
+      );
+    await run(5, false);
+    await run(CLAIM_ROUNDS, true);
+    return { claims: times.length, slots, times: times.sort((a, b) => a - b) };
+  } finally {
+    await db.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------
 
@@ -675,7 +774,7 @@ async function main() {
     out();
   }
 
-  if (ONLY.has("api") || ONLY.has("search")) {
+  if (["api", "search", "export", "claim"].some((part) => ONLY.has(part))) {
     const url = await scratchDatabase("search");
     try {
       await fillSearchDatabase(url);
@@ -733,6 +832,47 @@ async function main() {
           `API (lean client) / raw pg: ${fmt(ratio * 100, 1)} % (target ≥ 40 %): ${clean ? verdict(ratio >= 0.4) : "MISS (failed calls)"}`,
         );
         out(`API (typed client) / raw pg: ${fmt((typed.perSec / raw.perSec) * 100, 1)} %`);
+        out();
+      }
+      if (ONLY.has("export")) {
+        log("export …");
+        const e = await exportBench(url);
+        out(`## Export at ${fmt(SEARCH_N)} companies (CSV, into a sink that discards)`);
+        out();
+        out("| path | rows | rows/s |");
+        out("| --- | ---: | ---: |");
+        out(
+          `| raw \`COPY marketing.company TO STDOUT (csv)\` | ${fmt(e.copyRows)} | ${fmt(e.copyRowsPerSec)} |`,
+        );
+        out(
+          `| \`ple export companies\` (exportRecords, own process) | ${fmt(e.exportRows)} | ${fmt(e.exportRowsPerSec)} |`,
+        );
+        out();
+        const ratio = e.exportRowsPerSec / e.copyRowsPerSec;
+        out("| ratio | value | target | |");
+        out("| --- | ---: | ---: | --- |");
+        out(
+          `| export / raw COPY TO | ${fmt(ratio * 100, 1)} % | ≥ 50 % | ${verdict(ratio >= 0.5)} |`,
+        );
+        out(
+          `| peak RSS of the export process | ${fmt(e.exportRssMb, 1)} MB (after start-up ${fmt(e.exportBaselineRssMb, 1)} MB) | < 200 MB | ${verdict(e.exportRssMb < 200)} |`,
+        );
+        out();
+      }
+      if (ONLY.has("claim")) {
+        log("claim …");
+        const c = await claimBench(url);
+        out(
+          `## slots.claim at ${fmt(SEARCH_N)} companies (${CLAIM_WORKERS} concurrent workers, 10 slots per claim, then release)`,
+        );
+        out();
+        out("| claims | slots handed out | p50 | p99 |");
+        out("| ---: | ---: | ---: | ---: |");
+        out(
+          `| ${fmt(c.claims)} | ${fmt(c.slots)} | ${ms(percentile(c.times, 50))} | ${ms(percentile(c.times, 99))} |`,
+        );
+        out();
+        out(`slots.claim p99 < 20 ms: ${verdict(percentile(c.times, 99) < 20)}`);
         out();
       }
     } finally {

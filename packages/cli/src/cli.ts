@@ -193,7 +193,10 @@ export async function runCli(
       const missing = required.slice(positionals.length).map((p) => p.name);
       throw new UsageError(`missing ${missing.join(" and ")}`, name);
     }
-    if (positionals.length > spec.positionals.length) {
+    if (
+      positionals.length > spec.positionals.length &&
+      spec.positionals.at(-1)?.variadic !== true
+    ) {
       const extra = positionals.slice(spec.positionals.length);
       throw new UsageError(`unexpected argument${extra.length > 1 ? "s" : ""}: ${extra.join(" ")}`);
     }

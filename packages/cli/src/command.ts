@@ -16,6 +16,8 @@ export interface PositionalSpec {
   name: string;
   required: boolean;
   description: string;
+  /** The last positional may repeat (SLOT_UID…). */
+  variadic?: boolean;
 }
 
 export interface OutputStream extends ProgressStream {

@@ -86,7 +86,8 @@ const RowId = z
 
 const JsonRecord = z.record(z.string(), z.unknown());
 
-export const Cursor = z.string().min(1).max(512);
+/** Room for the key and the filters of the query it continues (see @ple/db pagination). */
+export const Cursor = z.string().min(1).max(2048);
 export const PageLimit = z.number().int().min(1).max(500).default(50);
 
 export const PERSON_SOURCES = ["apollo", "csv", "manual"] as const;
@@ -268,11 +269,22 @@ export const CompanyGetInput = z
   );
 export type CompanyGetInput = z.infer<typeof CompanyGetInput>;
 
+/** A name to filter by: trimmed, 1–200 characters. */
+const NameFilter = normalised((input) => normaliseText(input, "name", "The name filter", 200));
+
+/**
+ * Filters combine (AND). name_prefix: names starting with it (any case); name_similar: names
+ * containing it or with a word close to it (pg_trgm word similarity ≥ 0.6); open_role: companies
+ * whose slot of this role is open. A cursor carries its query's filters (see @ple/db pagination).
+ */
 export const CompanyListInput = z.strictObject({
   cursor: Cursor.optional(),
   limit: PageLimit,
   created_since: DateInput.optional(),
   has_open_slots: z.boolean().optional(),
+  name_prefix: NameFilter.optional(),
+  name_similar: NameFilter.optional(),
+  open_role: RoleSchema.optional(),
 });
 export type CompanyListInput = z.infer<typeof CompanyListInput>;
 
@@ -324,6 +336,8 @@ export const PersonListInput = z.strictObject({
   company_uid: CompanyUidSchema.optional(),
   validation_status: ValidationStatusSchema.optional(),
   created_since: DateInput.optional(),
+  /** true: people holding or proposed for no slot; false: people who hold or are proposed for one. */
+  without_slot: z.boolean().optional(),
 });
 export type PersonListInput = z.infer<typeof PersonListInput>;
 

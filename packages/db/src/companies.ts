@@ -17,7 +17,14 @@ import {
 } from "@ple/core";
 import { type Queryable, queryPrepared } from "./database.js";
 import { mapErrors } from "./errors.js";
-import { CURSOR_CREATED_AT_SQL, decodeCursor, encodeCursor } from "./pagination.js";
+import {
+  CURSOR_CREATED_AT_SQL,
+  type CursorFilters,
+  cursorValue,
+  decodeCursor,
+  encodeCursor,
+  pageFilters,
+} from "./pagination.js";
 
 const COMPANY = "marketing.company";
 const COMPANY_COLUMNS = [
@@ -227,10 +234,26 @@ export function getCompaniesWithSlots(
   });
 }
 
-/** Companies oldest first, a page at a time (cursor from the previous page's next_cursor). */
+/** A LIKE pattern matching `text` literally. */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Companies oldest first, a page at a time (cursor from the previous page's next_cursor,
+ * which carries this query's filters: the cursor alone continues the same list).
+ */
 export function listCompanies(q: Queryable, input: CompanyListInput): Promise<Page<Company>> {
   return mapErrors(async () => {
     const limit = input.limit;
+    const cursor = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
+    const given: CursorFilters = {};
+    if (input.created_since !== undefined) given.created_since = cursorValue(input.created_since);
+    if (input.has_open_slots !== undefined) given.has_open_slots = input.has_open_slots;
+    if (input.name_prefix !== undefined) given.name_prefix = input.name_prefix;
+    if (input.name_similar !== undefined) given.name_similar = input.name_similar;
+    if (input.open_role !== undefined) given.open_role = input.open_role;
+    const filters = pageFilters(given, cursor?.filters);
     const query = q(COMPANY)
       .select([...COMPANY_COLUMNS])
       .select(q.raw(`${CURSOR_CREATED_AT_SQL} AS cursor_created_at`))
@@ -239,21 +262,41 @@ export function listCompanies(q: Queryable, input: CompanyListInput): Promise<Pa
         { column: "company_uid", order: "asc" },
       ])
       .limit(limit + 1);
-    if (input.cursor !== undefined) {
-      const cursor = decodeCursor(input.cursor);
+    if (cursor !== undefined) {
       query.whereRaw("(created_at, company_uid) > (?::timestamptz, ?)", [
         cursor.createdAt,
         cursor.uid,
       ]);
     }
-    if (input.created_since !== undefined) query.where("created_at", ">=", input.created_since);
-    if (input.has_open_slots !== undefined) {
+    if (typeof filters.created_since === "string") {
+      query.whereRaw("created_at >= ?::timestamptz", [filters.created_since]);
+    }
+    if (typeof filters.has_open_slots === "boolean") {
       const open = q("marketing.company_slot as s")
         .select(q.raw("1"))
         .whereRaw("s.company_uid = marketing.company.company_uid")
         .where("s.status", "open");
-      if (input.has_open_slots) query.whereExists(open);
+      if (filters.has_open_slots) query.whereExists(open);
       else query.whereNotExists(open);
+    }
+    if (typeof filters.open_role === "string") {
+      query.whereExists(
+        q("marketing.company_slot as r")
+          .select(q.raw("1"))
+          .whereRaw("r.company_uid = marketing.company.company_uid")
+          .where("r.status", "open")
+          .where("r.role", filters.open_role),
+      );
+    }
+    // Both name filters are served by the trigram index on company_name (migration 005).
+    if (typeof filters.name_prefix === "string") {
+      query.whereRaw("company_name ILIKE ?", [`${likeLiteral(filters.name_prefix)}%`]);
+    }
+    if (typeof filters.name_similar === "string") {
+      query.whereRaw(
+        `(company_name ILIKE ? OR (? OPERATOR(public.<%) company_name AND public.word_similarity(?, company_name) >= ${SEARCH_WORD_SIMILARITY}))`,
+        [`%${likeLiteral(filters.name_similar)}%`, filters.name_similar, filters.name_similar],
+      );
     }
     const rows: Array<Record<string, unknown>> = await query;
     const page = rows.slice(0, limit);
@@ -262,7 +305,11 @@ export function listCompanies(q: Queryable, input: CompanyListInput): Promise<Pa
     return {
       items: page.map((row) => Company.parse(row)),
       next_cursor: more
-        ? encodeCursor({ createdAt: String(last.cursor_created_at), uid: String(last.company_uid) })
+        ? encodeCursor({
+            createdAt: String(last.cursor_created_at),
+            uid: String(last.company_uid),
+            filters,
+          })
         : null,
     };
   });

@@ -16,14 +16,24 @@ export {
 } from "./database.js";
 export { ConfigError, type DbEnv, parseEnv, readDbEnv } from "./env.js";
 export { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "./errors.js";
+export * from "./export.js";
 export * from "./history.js";
 export * from "./idempotency.js";
 export * from "./import-plan.js";
 export * from "./import-rejects.js";
 export * from "./migrations/index.js";
-export { decodeCursor, encodeCursor, type KeysetCursor } from "./pagination.js";
+export {
+  type CursorFilters,
+  decodeCursor,
+  decodeSlotCursor,
+  encodeCursor,
+  encodeSlotCursor,
+  type KeysetCursor,
+  type SlotCursor,
+} from "./pagination.js";
 export * from "./people.js";
 export * from "./pii.js";
 export * from "./recanonicalise.js";
 export * from "./retention.js";
+export * from "./slot-work.js";
 export * from "./slots.js";

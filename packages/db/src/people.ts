@@ -18,7 +18,14 @@ import {
 } from "@ple/core";
 import type { Queryable } from "./database.js";
 import { mapErrors } from "./errors.js";
-import { CURSOR_CREATED_AT_SQL, decodeCursor, encodeCursor } from "./pagination.js";
+import {
+  CURSOR_CREATED_AT_SQL,
+  type CursorFilters,
+  cursorValue,
+  decodeCursor,
+  encodeCursor,
+  pageFilters,
+} from "./pagination.js";
 
 const PEOPLE = "marketing.people";
 const PERSON_COLUMNS = [
@@ -88,10 +95,20 @@ export function getPerson(q: Queryable, input: PersonGetInput): Promise<Person> 
   });
 }
 
-/** People oldest first, a page at a time. */
+/**
+ * People oldest first, a page at a time; next_cursor carries this query's filters (the cursor
+ * alone continues the same list).
+ */
 export function listPeople(q: Queryable, input: PersonListInput): Promise<Page<Person>> {
   return mapErrors(async () => {
     const limit = input.limit;
+    const cursor = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
+    const given: CursorFilters = {};
+    if (input.company_uid !== undefined) given.company_uid = input.company_uid;
+    if (input.validation_status !== undefined) given.validation_status = input.validation_status;
+    if (input.created_since !== undefined) given.created_since = cursorValue(input.created_since);
+    if (input.without_slot !== undefined) given.without_slot = input.without_slot;
+    const filters = pageFilters(given, cursor?.filters);
     const query = q(PEOPLE)
       .select([...PERSON_COLUMNS])
       .select(q.raw(`${CURSOR_CREATED_AT_SQL} AS cursor_created_at`))
@@ -100,17 +117,27 @@ export function listPeople(q: Queryable, input: PersonListInput): Promise<Page<P
         { column: "person_id", order: "asc" },
       ])
       .limit(limit + 1);
-    if (input.cursor !== undefined) {
-      const cursor = decodeCursor(input.cursor);
+    if (cursor !== undefined) {
       query.whereRaw("(created_at, person_id) > (?::timestamptz, ?)", [
         cursor.createdAt,
         cursor.uid,
       ]);
     }
-    if (input.company_uid !== undefined) query.where("company_uid", input.company_uid);
-    if (input.validation_status !== undefined)
-      query.where("validation_status", input.validation_status);
-    if (input.created_since !== undefined) query.where("created_at", ">=", input.created_since);
+    if (typeof filters.company_uid === "string") query.where("company_uid", filters.company_uid);
+    if (typeof filters.validation_status === "string") {
+      query.where("validation_status", filters.validation_status);
+    }
+    if (typeof filters.created_since === "string") {
+      query.whereRaw("created_at >= ?::timestamptz", [filters.created_since]);
+    }
+    if (typeof filters.without_slot === "boolean") {
+      // The unique index on company_slot.person_id (migration 003) answers this per person.
+      const held = q("marketing.company_slot as s")
+        .select(q.raw("1"))
+        .whereRaw("s.person_id = marketing.people.person_id");
+      if (filters.without_slot) query.whereNotExists(held);
+      else query.whereExists(held);
+    }
     const rows: Array<Record<string, unknown>> = await query;
     const page = rows.slice(0, limit);
     const last = page.at(-1);
@@ -118,7 +145,11 @@ export function listPeople(q: Queryable, input: PersonListInput): Promise<Page<P
       items: page.map((row) => Person.parse(row)),
       next_cursor:
         rows.length > limit && last !== undefined
-          ? encodeCursor({ createdAt: String(last.cursor_created_at), uid: String(last.person_id) })
+          ? encodeCursor({
+              createdAt: String(last.cursor_created_at),
+              uid: String(last.person_id),
+              filters,
+            })
           : null,
     };
   });

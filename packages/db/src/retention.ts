@@ -3,10 +3,12 @@
  * than configured periods, through marketing.purge_retention (migration 007) — the only way
  * besides PII erasure that the append-only logs are rewritten. Current history versions are
  * never purged. The purge itself is recorded in the audit log (operation PURGE).
+ * Expired slot leases (migration 013) go too, whatever the periods: they mean nothing once expired.
  */
 import { PleError } from "@ple/core";
 import type { Knex } from "knex";
 import { mapErrors } from "./errors.js";
+import { purgeExpiredSlotLeases } from "./slot-work.js";
 
 export interface RetentionPeriods {
   /** Closed history versions that ended more than this many days ago (null: keep forever). */
@@ -56,6 +58,7 @@ export async function purgeRetention(
   const value = result.rows[0]?.result;
   if (!value) throw new PleError("INTERNAL", "purge_retention returned nothing");
   const rows = Object.fromEntries(Object.entries(value.rows).map(([k, v]) => [k, Number(v)]));
+  rows.slot_lease = await purgeExpiredSlotLeases(trx, { dryRun: options.dryRun ?? false });
   return {
     ...value,
     rows,

@@ -3,17 +3,21 @@ import type { CommandSpec } from "../command.js";
 import { apikeyCommands } from "./apikey.js";
 import { dbCommands } from "./db.js";
 import { doctorCommands } from "./doctor.js";
+import { exportCommands } from "./export.js";
 import { importCommands } from "./import-command.js";
 import { lookupCommands } from "./lookups.js";
 import { opsCommands } from "./ops.js";
 import { seedCommands } from "./seed.js";
 import { serveCommands } from "./serve.js";
+import { slotWorkCommands } from "./slot-work.js";
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...serveCommands,
   ...dbCommands,
   ...importCommands,
+  ...exportCommands,
   ...lookupCommands,
+  ...slotWorkCommands,
   ...opsCommands,
   ...apikeyCommands,
   ...seedCommands,

@@ -59,7 +59,9 @@ import {
   stringOption,
 } from "../command.js";
 import { formatValue, renderRecord, renderTable } from "../output.js";
+import { UsageError } from "../usage-error.js";
 import { asActor } from "./actor.js";
+import { nextPageCommand, renderOpenSlots, roleOption, slotListOpen } from "./slot-work.js";
 
 // ── plain functions ────────────────────────────────────────────────────────────────────────────
 
@@ -91,7 +93,15 @@ export async function companyGet(
 
 export function companyList(
   db: PleDatabase,
-  options: { limit?: number; cursor?: string; createdSince?: string; hasOpenSlots?: boolean } = {},
+  options: {
+    limit?: number;
+    cursor?: string;
+    createdSince?: string;
+    hasOpenSlots?: boolean;
+    namePrefix?: string;
+    nameSimilar?: string;
+    openRole?: string;
+  } = {},
 ): Promise<Page<Company>> {
   const input = unwrap(
     parseInput(CompanyListInput, {
@@ -99,6 +109,9 @@ export function companyList(
       ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
       ...(options.createdSince === undefined ? {} : { created_since: options.createdSince }),
       ...(options.hasOpenSlots === undefined ? {} : { has_open_slots: options.hasOpenSlots }),
+      ...(options.namePrefix === undefined ? {} : { name_prefix: options.namePrefix }),
+      ...(options.nameSimilar === undefined ? {} : { name_similar: options.nameSimilar }),
+      ...(options.openRole === undefined ? {} : { open_role: options.openRole }),
     }),
   );
   return listCompanies(db.knex, input);
@@ -145,10 +158,14 @@ export function personList(
     cursor?: string;
     companyUid?: string;
     validationStatus?: string;
+    createdSince?: string;
+    withoutSlot?: boolean;
   } = {},
 ): Promise<Page<Person>> {
   const input = unwrap(
     parseInput(PersonListInput, {
+      ...(options.createdSince === undefined ? {} : { created_since: options.createdSince }),
+      ...(options.withoutSlot === undefined ? {} : { without_slot: options.withoutSlot }),
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
       ...(options.companyUid === undefined ? {} : { company_uid: options.companyUid }),
@@ -289,14 +306,20 @@ const personColumns = [
   "source",
 ];
 
-function renderPage<T extends object>(page: Page<T>, columns: string[], command: string): string {
+/** A page as a table; "More:" prints the command of the next page, with every flag of this one. */
+function renderPage<T extends object>(
+  page: Page<T>,
+  columns: string[],
+  command: string,
+  flags: ReadonlyArray<readonly [string, string | number | boolean | undefined]>,
+): string {
   const table = renderTable(
     page.items.map((i) => ({ ...i }) as Record<string, unknown>),
     columns,
   );
   return page.next_cursor === null
     ? table
-    : `${table}\n\nMore: ${command} --cursor ${page.next_cursor}`;
+    : `${table}\n\nMore: ${nextPageCommand(command, flags, page.next_cursor)}`;
 }
 
 function renderChange(move: SlotMove, change: SlotChange): string {
@@ -459,6 +482,21 @@ export const lookupCommands: CommandSpec[] = [
     options: {
       ...pageOptions,
       "open-slots": { type: "boolean", description: "only companies with an open slot" },
+      "open-role": {
+        type: "string",
+        valueName: "ROLE",
+        description: "only companies whose CEO, CFO or HR slot is open",
+      },
+      "name-prefix": {
+        type: "string",
+        valueName: "TEXT",
+        description: "only names starting with TEXT (any case)",
+      },
+      "name-like": {
+        type: "string",
+        valueName: "TEXT",
+        description: "only names containing TEXT or with a word close to it (trigram similarity)",
+      },
       since: {
         type: "string",
         valueName: "TIME",
@@ -468,16 +506,36 @@ export const lookupCommands: CommandSpec[] = [
     examples: [
       "ple company list",
       "ple company list --open-slots --limit 100 --json",
+      "ple company list --open-role CFO --name-prefix north",
+      'ple company list --name-like "harbr pine"',
       "ple company list --since 2026-11-01",
     ],
     async run(ctx, args) {
       const since = stringOption(args, "since");
+      const openRole = stringOption(args, "open-role")?.trim().toUpperCase();
+      const namePrefix = stringOption(args, "name-prefix");
+      const nameSimilar = stringOption(args, "name-like");
+      const openSlots = flag(args, "open-slots");
+      const paging = pageArgs(args);
       const page = await companyList(await ctx.db(), {
-        ...pageArgs(args),
-        ...(flag(args, "open-slots") ? { hasOpenSlots: true } : {}),
+        ...paging,
+        ...(openSlots ? { hasOpenSlots: true } : {}),
         ...(since === undefined ? {} : { createdSince: since }),
+        ...(openRole === undefined ? {} : { openRole }),
+        ...(namePrefix === undefined ? {} : { namePrefix }),
+        ...(nameSimilar === undefined ? {} : { nameSimilar }),
       });
-      return { data: page, human: renderPage(page, companyColumns, "ple company list") };
+      return {
+        data: page,
+        human: renderPage(page, companyColumns, "ple company list", [
+          ["open-slots", openSlots],
+          ["open-role", openRole],
+          ["name-prefix", namePrefix],
+          ["name-like", nameSimilar],
+          ["since", since],
+          ["limit", paging.limit],
+        ]),
+      };
     },
   },
   {
@@ -550,34 +608,98 @@ export const lookupCommands: CommandSpec[] = [
         description:
           "only this validation status (pending, valid, invalid, risky, throttled, error)",
       },
+      "without-slot": {
+        type: "boolean",
+        description: "only people who hold no slot and are proposed for none",
+      },
+      since: {
+        type: "string",
+        valueName: "TIME",
+        description: "only people created at or after (ISO date or time)",
+      },
     },
     examples: [
       "ple person list",
       "ple person list --company CO-20261126-000001",
-      "ple person list --status valid --json",
+      "ple person list --status valid --without-slot --json",
     ],
     async run(ctx, args) {
       const company = stringOption(args, "company");
       const status = stringOption(args, "status");
+      const since = stringOption(args, "since");
+      const withoutSlot = flag(args, "without-slot");
+      const paging = pageArgs(args);
       const page = await personList(await ctx.db(), {
-        ...pageArgs(args),
+        ...paging,
         ...(company === undefined ? {} : { companyUid: company }),
         ...(status === undefined ? {} : { validationStatus: status }),
+        ...(since === undefined ? {} : { createdSince: since }),
+        ...(withoutSlot ? { withoutSlot: true } : {}),
       });
-      return { data: page, human: renderPage(page, personColumns, "ple person list") };
+      return {
+        data: page,
+        human: renderPage(page, personColumns, "ple person list", [
+          ["company", company],
+          ["status", status],
+          ["without-slot", withoutSlot],
+          ["since", since],
+          ["limit", paging.limit],
+        ]),
+      };
     },
   },
   {
     path: ["slot", "list"],
-    summary: "the three slots of a company",
+    summary: "the three slots of a company, or with --open the open slots and their companies",
     positionals: [
-      { name: "COMPANY_UID", required: true, description: "the company (CO-YYYYMMDD-NNNNNN)" },
+      {
+        name: "COMPANY_UID",
+        required: false,
+        description: "the company (CO-YYYYMMDD-NNNNNN); not with --open",
+      },
     ],
-    options: {},
-    examples: ["ple slot list CO-20261126-000001"],
+    options: {
+      open: { type: "boolean", description: "open slots of every company, oldest company first" },
+      role: { type: "string", valueName: "ROLE", description: "with --open: only CEO, CFO or HR" },
+      since: {
+        type: "string",
+        valueName: "TIME",
+        description: "with --open: only slots created at or after (ISO date or time)",
+      },
+      ...pageOptions,
+    },
+    examples: [
+      "ple slot list CO-20261126-000001",
+      "ple slot list --open --role CFO",
+      "ple slot list --open --since 2026-11-01 --limit 500 --json",
+    ],
     async run(ctx, args) {
+      if (flag(args, "open")) {
+        if (args.positionals.length > 0) {
+          throw new UsageError("give either COMPANY_UID or --open, not both");
+        }
+        const role = roleOption(args);
+        const since = stringOption(args, "since");
+        const paging = pageArgs(args);
+        const page = await slotListOpen(await ctx.db(), {
+          ...paging,
+          ...(role === undefined ? {} : { role }),
+          ...(since === undefined ? {} : { since }),
+        });
+        return {
+          data: page,
+          human: renderOpenSlots(page, {
+            ...(role === undefined ? {} : { role }),
+            ...(since === undefined ? {} : { since }),
+            ...(paging.limit === undefined ? {} : { limit: paging.limit }),
+          }),
+        };
+      }
+      for (const name of ["role", "since", "limit", "cursor"]) {
+        if (args.values[name] !== undefined) throw new UsageError(`--${name} needs --open`);
+      }
       const slots = await slotList(await ctx.db(), {
-        companyUid: positional(args, 0, "COMPANY_UID"),
+        companyUid: positional(args, 0, "COMPANY_UID (or --open)"),
       });
       return { data: slots, human: renderTable(slots.map((s) => ({ ...s }))) };
     },
