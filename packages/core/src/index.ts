@@ -1,5 +1,6 @@
 /** @ple/core — pure rules shared by every PLE package: UIDs, normalisation, slot states, schemas. */
 export * from "./errors.js";
+export * from "./events.js";
 export * from "./normalise.js";
 export * from "./role-from-title.js";
 export * from "./schemas.js";

@@ -5,6 +5,7 @@ export * from "./api-keys.js";
 export * from "./backup.js";
 export * from "./bulk-import.js";
 export * from "./companies.js";
+export * from "./events.js";
 export {
   type DatabaseKind,
   type OpenDatabaseOptions,

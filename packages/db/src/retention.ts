@@ -2,7 +2,8 @@
  * Retention: deletes history versions, audit and slot-event entries and import rejects older
  * than configured periods, through marketing.purge_retention (migration 007) — the only way
  * besides PII erasure that the append-only logs are rewritten. Current history versions are
- * never purged. The purge itself is recorded in the audit log (operation PURGE).
+ * never purged. The purge itself is recorded in the audit log (operation PURGE). Change-feed
+ * events (migration 014) go through marketing.purge_events, in the same transaction.
  */
 import { PleError } from "@ple/core";
 import type { Knex } from "knex";
@@ -15,11 +16,18 @@ export interface RetentionPeriods {
   auditDays: number | null;
   /** Import rejects older than this (null: keep forever). */
   rejectDays: number | null;
+  /** Change-feed events older than this (null or absent: keep forever). */
+  eventDays?: number | null;
 }
 
 export interface RetentionPurgeResult {
   dry_run: boolean;
-  periods_days: { history: number | null; audit: number | null; import_reject: number | null };
+  periods_days: {
+    history: number | null;
+    audit: number | null;
+    import_reject: number | null;
+    event: number | null;
+  };
   /** The instant before which rows go, per kind (null: kept forever). */
   cutoffs: { history: string | null; audit: string | null; import_reject: string | null };
   /** Rows deleted (or, in a dry run, that would be), per table. */
@@ -47,6 +55,7 @@ export async function purgeRetention(
   const history = checkPeriod("history_days", periods.historyDays);
   const audit = checkPeriod("audit_days", periods.auditDays);
   const rejects = checkPeriod("reject_days", periods.rejectDays);
+  const events = checkPeriod("event_days", periods.eventDays ?? null);
   const result = await mapErrors(() =>
     trx.raw<{ rows: Array<{ result: Omit<RetentionPurgeResult, "total"> }> }>(
       "select marketing.purge_retention(?::integer, ?::integer, ?::integer, ?::boolean) as result",
@@ -55,9 +64,17 @@ export async function purgeRetention(
   );
   const value = result.rows[0]?.result;
   if (!value) throw new PleError("INTERNAL", "purge_retention returned nothing");
+  const purged = await mapErrors(() =>
+    trx.raw<{ rows: Array<{ n: string | number }> }>(
+      "select marketing.purge_events(?::integer, ?::boolean) as n",
+      [events, options.dryRun ?? false],
+    ),
+  );
   const rows = Object.fromEntries(Object.entries(value.rows).map(([k, v]) => [k, Number(v)]));
+  rows.event = Number(purged.rows[0]?.n ?? 0);
   return {
     ...value,
+    periods_days: { ...value.periods_days, event: events },
     rows,
     total: Object.values(rows).reduce((n, v) => n + v, 0),
   };
