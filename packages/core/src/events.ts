@@ -61,6 +61,9 @@ export const EventsOnChangeInput = z.object({
   after: EventPosition.default(0),
   types: z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length).optional(),
   /** Set by the client on reconnection (tRPC's tracked() ids): the last position it received. */
-  lastEventId: z.string().regex(/^\d{1,16}$/, "must be an event position").nullish(),
+  lastEventId: z
+    .string()
+    .regex(/^\d{1,16}$/, "must be an event position")
+    .nullish(),
 });
 export type EventsOnChangeInput = z.input<typeof EventsOnChangeInput>;

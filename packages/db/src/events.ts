@@ -123,7 +123,11 @@ export async function relayPosition(q: Queryable, name: string): Promise<number>
 }
 
 /** Records that the named relay has published up to `position` (never moves it back). */
-export async function saveRelayPosition(q: Queryable, name: string, position: number): Promise<void> {
+export async function saveRelayPosition(
+  q: Queryable,
+  name: string,
+  position: number,
+): Promise<void> {
   checkRelayName(name);
   return mapErrors(async () => {
     await q.raw(

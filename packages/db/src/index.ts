@@ -5,7 +5,6 @@ export * from "./api-keys.js";
 export * from "./backup.js";
 export * from "./bulk-import.js";
 export * from "./companies.js";
-export * from "./events.js";
 export {
   type DatabaseKind,
   type OpenDatabaseOptions,
@@ -17,6 +16,7 @@ export {
 } from "./database.js";
 export { ConfigError, type DbEnv, parseEnv, readDbEnv } from "./env.js";
 export { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "./errors.js";
+export * from "./events.js";
 export * from "./history.js";
 export * from "./idempotency.js";
 export * from "./import-rejects.js";

@@ -10,7 +10,13 @@ import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withActor } from "../src/actor.js";
 import type { PleDatabase } from "../src/database.js";
-import { emitEvent, eventHead, listEvents, relayPosition, saveRelayPosition } from "../src/events.js";
+import {
+  emitEvent,
+  eventHead,
+  listEvents,
+  relayPosition,
+  saveRelayPosition,
+} from "../src/events.js";
 import { erasePerson } from "../src/pii.js";
 import { purgeRetention } from "../src/retention.js";
 import { createEmbeddedTestDatabase, createTestDatabase } from "../src/testing.js";
@@ -137,7 +143,8 @@ describe.each([
       byRequest.set(key, [...(byRequest.get(key) ?? []), e.type]);
     }
     // A transaction's events are consecutive and in the order it wrote them.
-    for (const [, types] of byRequest) expect(types).toEqual(["company.created", "company.updated"]);
+    for (const [, types] of byRequest)
+      expect(types).toEqual(["company.created", "company.updated"]);
     for (let i = 0; i < seen.length; i += 2) {
       expect(seen[i]?.request_id).toBe(seen[i + 1]?.request_id);
     }
@@ -170,9 +177,10 @@ describe.each([
       await trx.raw("UPDATE marketing.people SET name = 'Kim Kinder' WHERE person_id = ?", [
         person,
       ]);
-      await trx.raw("UPDATE marketing.company SET company_name = 'Kinds Inc' WHERE company_uid = ?", [
-        company,
-      ]);
+      await trx.raw(
+        "UPDATE marketing.company SET company_name = 'Kinds Inc' WHERE company_uid = ?",
+        [company],
+      );
       await emitEvent(trx, {
         type: "company.merged",
         uids: { company_uid: company, merged_company_uids: ["CO-20260101-000001"] },
@@ -235,7 +243,9 @@ describe.each([
       "person.updated",
       "slot.vacated",
     ]);
-    expect(deleted.find((e) => e.type === "company.deleted")?.uids).toEqual({ company_uid: company });
+    expect(deleted.find((e) => e.type === "company.deleted")?.uids).toEqual({
+      company_uid: company,
+    });
     expect(deleted.find((e) => e.type === "person.updated")?.changes).toEqual({
       company_uid: { from: company, to: null },
     });
@@ -322,7 +332,9 @@ describe.each([
     );
     expect(kept.rows.event).toBe(0);
     await expect(
-      withActor(db, { actor: "tester" }, (trx) => purgeRetention(trx, { ...periods, eventDays: -1 })),
+      withActor(db, { actor: "tester" }, (trx) =>
+        purgeRetention(trx, { ...periods, eventDays: -1 }),
+      ),
     ).rejects.toThrow(/event_days/);
   });
 });
