@@ -3,7 +3,13 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { databaseChecksums, listImportRejects, openDatabase, type PleDatabase } from "@ple/db";
+import {
+  databaseChecksums,
+  listEvents,
+  listImportRejects,
+  openDatabase,
+  type PleDatabase,
+} from "@ple/db";
 import { createTestDatabase, type TestDatabase } from "@ple/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runImport } from "../src/commands/import.js";
@@ -165,13 +171,14 @@ describe("retention purge", () => {
     const slot = `SL-${ceo.company_uid}-CEO`;
     await slotMove(source.db, { move: "vacate", slotUid: slot, actor });
     await slotMove(source.db, { move: "link", slotUid: slot, personId: ceo.person_id, actor });
-    const periods = { historyDays: 0, auditDays: null, rejectDays: 0 };
+    const periods = { historyDays: 0, auditDays: null, rejectDays: 0, eventDays: 0 };
     const before = await databaseChecksums(source.db.knex);
     const dry = await retentionPurge(source.db, { periods, dryRun: true, actor });
     expect(await databaseChecksums(source.db.knex)).toEqual(before);
     expect(dry.rows.company_slot_history).toBeGreaterThanOrEqual(2);
     expect(dry.rows.import_reject).toBeGreaterThan(0);
     expect(dry.rows.audit_log).toBe(0);
+    expect(dry.rows.event).toBeGreaterThan(0);
 
     const done = await retentionPurge(source.db, { periods, actor });
     expect(done.rows).toEqual(dry.rows);
@@ -179,6 +186,7 @@ describe("retention purge", () => {
     expect(slotHistory.versions).toHaveLength(1);
     expect(slotHistory.versions[0]?.valid_to).toBeNull();
     expect(await listImportRejects(source.db.knex, {})).toEqual([]);
+    expect((await listEvents(source.db.knex, { after: 0 })).events).toEqual([]);
     const again = await retentionPurge(source.db, { periods, dryRun: true, actor });
     expect(again.total).toBe(0);
   });

@@ -3,6 +3,7 @@ import type { CommandSpec } from "../command.js";
 import { apikeyCommands } from "./apikey.js";
 import { dbCommands } from "./db.js";
 import { doctorCommands } from "./doctor.js";
+import { eventsCommands } from "./events.js";
 import { importCommands } from "./import-command.js";
 import { lookupCommands } from "./lookups.js";
 import { opsCommands } from "./ops.js";
@@ -15,6 +16,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...importCommands,
   ...lookupCommands,
   ...opsCommands,
+  ...eventsCommands,
   ...apikeyCommands,
   ...seedCommands,
   ...doctorCommands,
