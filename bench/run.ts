@@ -8,7 +8,9 @@
  *   --naive-n=20000     BENCH_NAIVE_N    rows the naive per-row path gets (rows/s extrapolates)
  *   --search-n=500000   BENCH_SEARCH_N   companies (and as many people) for search and API
  *   --api-seconds=10    BENCH_API_SECONDS  how long each of the three API runs lasts
- *   --only=import,api,search             run only these parts
+ *   --events-n=100000   BENCH_EVENTS_N   change-feed events the relay publishes to NATS JetStream
+ *   --nats-url=…        BENCH_NATS_URL   NATS with JetStream (default nats://127.0.0.1:4222)
+ *   --only=import,api,search,events      run only these parts
  *   --keep                               keep the scratch databases (to EXPLAIN or profile them)
  *   BENCH_DATABASE_URL (else PLE_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  */
@@ -19,6 +21,9 @@ import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect as connectNats } from "@nats-io/transport-node";
+import { runEventRelay } from "@ple/api";
 import { createPleClient } from "@ple/api/client";
 import { normaliseEin } from "@ple/core";
 import {
@@ -32,7 +37,17 @@ import {
 import { parse } from "csv-parse";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { ADMIN_URL, API_SECONDS, KEEP, N, NAIVE_N, ONLY, SEARCH_N } from "./env.js";
+import {
+  ADMIN_URL,
+  API_SECONDS,
+  EVENTS_N,
+  KEEP,
+  N,
+  NAIVE_N,
+  NATS_URL,
+  ONLY,
+  SEARCH_N,
+} from "./env.js";
 import { company, newCompanies, writeExport } from "./generate.js";
 import { createLeanClient } from "./lean-client.js";
 
@@ -596,6 +611,56 @@ async function apiBench(url: string): Promise<ApiFigures> {
 }
 
 // ---------------------------------------------------------------------------
+// Change feed: EVENTS_N events written in one transaction, then relayed to JetStream
+// ---------------------------------------------------------------------------
+
+interface EventFigures {
+  writtenPerSec: number;
+  relayedPerSec: number;
+  published: number;
+}
+
+async function eventsBench(): Promise<EventFigures> {
+  const url = await scratchDatabase("events");
+  const db = await openDatabase({ url, poolMax: 2 });
+  const nc = await connectNats({ servers: NATS_URL });
+  const stream = `PLE_BENCH_${process.pid}`;
+  try {
+    log(`events: writing ${fmt(EVENTS_N)} …`);
+    const writeStart = performance.now();
+    await db.knex.raw(
+      `SELECT marketing.emit_event('company.updated',
+                jsonb_build_object('company_uid', 'CO-${UID_DAY}-' || lpad(g::text, 6, '0')),
+                jsonb_build_object('company_name', jsonb_build_object('from', 'Old ' || g, 'to', 'New ' || g)))
+         FROM generate_series(1, ?::integer) AS g`,
+      [EVENTS_N],
+    );
+    const writeSeconds = (performance.now() - writeStart) / 1000;
+    log("events: relaying …");
+    const relayStart = performance.now();
+    const summary = await runEventRelay({
+      db,
+      natsUrl: NATS_URL,
+      stream,
+      subject: `ple.bench.${process.pid}`,
+      untilCaughtUp: true,
+    });
+    const relaySeconds = (performance.now() - relayStart) / 1000;
+    return {
+      writtenPerSec: EVENTS_N / writeSeconds,
+      relayedPerSec: summary.published / relaySeconds,
+      published: summary.published,
+    };
+  } finally {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(stream).catch(() => false);
+    await nc.close();
+    await db.close();
+    await dropScratch(url);
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------
 
@@ -637,6 +702,19 @@ async function main() {
       `| peak RSS at N / 4N | ${fmt(f.rssN, 1)} / ${fmt(f.rss4N, 1)} MB | < 300 MB | ${verdict(Math.max(f.rssN, f.rss4N) < 300)} |`,
     );
     out(`| RSS(4N) / RSS(N) | ${fmt(rss, 2)} | < 1.3 | ${verdict(rss < 1.3)} |`);
+    out();
+  }
+
+  if (ONLY.has("events")) {
+    const e = await eventsBench();
+    out(`## Change feed: ${fmt(EVENTS_N)} events relayed to NATS JetStream`);
+    out();
+    out("| path | events/s | target | |");
+    out("| --- | ---: | ---: | --- |");
+    out(`| events written (marketing.emit_event, one transaction) | ${fmt(e.writtenPerSec)} | | |`);
+    out(
+      `| \`ple events relay\` (runEventRelay, default batches of 5000, every ack awaited) | ${fmt(e.relayedPerSec)} | ≥ 10,000 | ${verdict(e.published === EVENTS_N && e.relayedPerSec >= 10_000)} |`,
+    );
     out();
   }
 

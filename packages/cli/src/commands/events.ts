@@ -159,7 +159,7 @@ export const eventsCommands: CommandSpec[] = [
       batch: {
         type: "string",
         valueName: "N",
-        description: "events per batch (default 1000)",
+        description: "events per batch (default 5000)",
       },
       "until-caught-up": {
         type: "boolean",
@@ -175,7 +175,7 @@ export const eventsCommands: CommandSpec[] = [
       if (natsUrl === undefined) {
         throw new UsageError("PLE_NATS_URL is not set: the relay to NATS JetStream is off");
       }
-      const batchSize = intOption(args, "batch", { min: 1, max: 10_000 }) ?? 1000;
+      const batchSize = intOption(args, "batch", { min: 1, max: 10_000 }) ?? 5000;
       const result: RelaySummary = await runEventRelay({
         db: await ctx.db(),
         natsUrl,
