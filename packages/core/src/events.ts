@@ -49,7 +49,7 @@ export const ChangeEventSchema = z.object({
 export type ChangeEvent = z.infer<typeof ChangeEventSchema>;
 
 /** events.list: up to `limit` events after position `after`, only `types` when given. */
-export const EventsListInput = z.object({
+export const EventsListInput = z.strictObject({
   after: EventPosition.default(0),
   limit: z.number().int().min(1).max(10_000).default(100),
   types: z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length).optional(),
@@ -57,7 +57,7 @@ export const EventsListInput = z.object({
 export type EventsListInput = z.input<typeof EventsListInput>;
 
 /** events.onChange: every event after `after` (or the resumed lastEventId), then live. */
-export const EventsOnChangeInput = z.object({
+export const EventsOnChangeInput = z.strictObject({
   after: EventPosition.default(0),
   types: z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length).optional(),
   /** Set by the client on reconnection (tRPC's tracked() ids): the last position it received. */
