@@ -51,15 +51,14 @@ CREATE INDEX event_unpositioned_txid ON marketing.event (txid) WHERE position IS
 CREATE INDEX event_person_id ON marketing.event ((uids ->> 'person_id'));
 CREATE INDEX event_at ON marketing.event (at);
 
--- One row: the last position handed out. Its row lock orders the commits.
+-- At most one row: the last position handed out (none before the first event, so a
+-- fresh database holds no data and takes a restore). Its row lock orders the commits.
 CREATE TABLE marketing.event_clock (
   id boolean NOT NULL DEFAULT true,
   last_position bigint NOT NULL DEFAULT 0,
   CONSTRAINT event_clock_pkey PRIMARY KEY (id),
   CONSTRAINT event_clock_single_row CHECK (id)
 );
-
-INSERT INTO marketing.event_clock (id, last_position) VALUES (true, 0);
 
 COMMENT ON TABLE marketing.event_clock IS 'The last event position handed out (one row)';
 
@@ -115,9 +114,11 @@ BEGIN
   IF v_count = 0 THEN
     RETURN NULL;
   END IF;
-  -- From here to the end of the commit this transaction holds the clock's row lock.
-  UPDATE marketing.event_clock SET last_position = last_position + v_count
-   RETURNING last_position INTO v_last;
+  -- From here to the end of the commit this transaction holds the clock's row lock
+  -- (the first transaction ever creates the row; a concurrent one waits for it, then updates).
+  INSERT INTO marketing.event_clock AS c (id, last_position) VALUES (true, v_count)
+  ON CONFLICT (id) DO UPDATE SET last_position = c.last_position + excluded.last_position
+  RETURNING c.last_position INTO v_last;
   UPDATE marketing.event AS e
      SET position = v_last - v_count + n.ord
     FROM (

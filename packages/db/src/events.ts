@@ -58,15 +58,13 @@ export async function listEvents(q: Queryable, input: EventsListInput): Promise<
           ORDER BY v.position
           LIMIT ?::integer
        )
-       SELECT (SELECT c.last_position FROM marketing.event_clock AS c) AS head, p.*
+       SELECT coalesce((SELECT c.last_position FROM marketing.event_clock AS c), 0) AS head, p.*
          FROM (VALUES (1)) AS one (n)
          LEFT JOIN page AS p ON true
         ORDER BY p.position`,
       types === undefined ? [after, limit] : [after, types, limit],
     );
-    const first = result.rows[0];
-    if (first === undefined) throw new PleError("INTERNAL", "the event clock is missing");
-    const head = Number(first.head);
+    const head = Number(result.rows[0]?.head ?? 0);
     const events = result.rows
       .filter((row) => row.position !== null)
       .map((row) => ChangeEventSchema.parse({ ...row, position: Number(row.position) }));
