@@ -9,7 +9,9 @@
  *   --search-n=500000   BENCH_SEARCH_N   companies (and as many people) for search and API
  *   --api-seconds=10    BENCH_API_SECONDS  how long each of the three API runs lasts
  *   --claim-rounds=100  BENCH_CLAIM_ROUNDS  claims per worker (10 workers) in the claim run
- *   --only=import,api,search,export,claim  run only these parts (export and claim use the
+ *   --events-n=100000   BENCH_EVENTS_N   change-feed events the relay publishes to NATS JetStream
+ *   --nats-url=…        BENCH_NATS_URL   NATS with JetStream (default nats://127.0.0.1:4222)
+ *   --only=import,api,search,export,claim,events  run only these parts (export and claim use the
  *                                        search database of SEARCH_N companies)
  *   --keep                               keep the scratch databases (to EXPLAIN or profile them)
  *   BENCH_DATABASE_URL (else PLE_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
@@ -21,6 +23,9 @@ import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect as connectNats } from "@nats-io/transport-node";
+import { runEventRelay } from "@ple/api";
 import { createPleClient } from "@ple/api/client";
 import { normaliseEin } from "@ple/core";
 import {
@@ -36,7 +41,18 @@ import {
 import { parse } from "csv-parse";
 import pg from "pg";
 import { from as copyFrom, to as copyTo } from "pg-copy-streams";
-import { ADMIN_URL, API_SECONDS, CLAIM_ROUNDS, KEEP, N, NAIVE_N, ONLY, SEARCH_N } from "./env.js";
+import {
+  ADMIN_URL,
+  API_SECONDS,
+  CLAIM_ROUNDS,
+  EVENTS_N,
+  KEEP,
+  N,
+  NAIVE_N,
+  NATS_URL,
+  ONLY,
+  SEARCH_N,
+} from "./env.js";
 import { company, newCompanies, writeExport } from "./generate.js";
 import { createLeanClient } from "./lean-client.js";
 
@@ -721,6 +737,52 @@ async function claimBench(url: string): Promise<ClaimFigures> {
     return { claims: times.length, slots, times: times.sort((a, b) => a - b) };
   } finally {
     await db.close();
+// Change feed: EVENTS_N events written in one transaction, then relayed to JetStream
+// ---------------------------------------------------------------------------
+
+interface EventFigures {
+  writtenPerSec: number;
+  relayedPerSec: number;
+  published: number;
+}
+
+async function eventsBench(): Promise<EventFigures> {
+  const url = await scratchDatabase("events");
+  const db = await openDatabase({ url, poolMax: 2 });
+  const nc = await connectNats({ servers: NATS_URL });
+  const stream = `PLE_BENCH_${process.pid}`;
+  try {
+    log(`events: writing ${fmt(EVENTS_N)} …`);
+    const writeStart = performance.now();
+    await db.knex.raw(
+      `SELECT marketing.emit_event('company.updated',
+                jsonb_build_object('company_uid', 'CO-${UID_DAY}-' || lpad(g::text, 6, '0')),
+                jsonb_build_object('company_name', jsonb_build_object('from', 'Old ' || g, 'to', 'New ' || g)))
+         FROM generate_series(1, ?::integer) AS g`,
+      [EVENTS_N],
+    );
+    const writeSeconds = (performance.now() - writeStart) / 1000;
+    log("events: relaying …");
+    const relayStart = performance.now();
+    const summary = await runEventRelay({
+      db,
+      natsUrl: NATS_URL,
+      stream,
+      subject: `ple.bench.${process.pid}`,
+      untilCaughtUp: true,
+    });
+    const relaySeconds = (performance.now() - relayStart) / 1000;
+    return {
+      writtenPerSec: EVENTS_N / writeSeconds,
+      relayedPerSec: summary.published / relaySeconds,
+      published: summary.published,
+    };
+  } finally {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(stream).catch(() => false);
+    await nc.close();
+    await db.close();
+    await dropScratch(url);
   }
 }
 
@@ -771,6 +833,19 @@ async function main() {
     const rate4N = f.import4RowsPerSec / f.importRowsPerSec;
     out(`import / COPY: ${(vsCopy * 100).toFixed(1)} %`);
     out(`import rate 4N / N: ${(rate4N * 100).toFixed(1)} %`);
+    out();
+  }
+
+  if (ONLY.has("events")) {
+    const e = await eventsBench();
+    out(`## Change feed: ${fmt(EVENTS_N)} events relayed to NATS JetStream`);
+    out();
+    out("| path | events/s | target | |");
+    out("| --- | ---: | ---: | --- |");
+    out(`| events written (marketing.emit_event, one transaction) | ${fmt(e.writtenPerSec)} | | |`);
+    out(
+      `| \`ple events relay\` (runEventRelay, default batches of 5000, every ack awaited) | ${fmt(e.relayedPerSec)} | ≥ 10,000 | ${verdict(e.published === EVENTS_N && e.relayedPerSec >= 10_000)} |`,
+    );
     out();
   }
 

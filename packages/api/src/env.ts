@@ -5,6 +5,7 @@
 import { parseEnv } from "@ple/db";
 import { z } from "zod";
 import { DEFAULT_API_KEY_CACHE_MS, MAX_API_KEY_CACHE_MS } from "./api-key-cache.js";
+import { DEFAULT_RELAY_STREAM, DEFAULT_RELAY_SUBJECT } from "./event-relay.js";
 import { LOG_LEVELS } from "./logger.js";
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -27,6 +28,27 @@ const ApiEnv = z.object({
     .min(0)
     .max(MAX_API_KEY_CACHE_MS)
     .default(DEFAULT_API_KEY_CACHE_MS),
+  /** The NATS server the change-feed relay publishes to; unset, `ple events relay` is off. */
+  PLE_NATS_URL: z
+    .string()
+    .trim()
+    .regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, "must be a nats:// URL (e.g. nats://127.0.0.1:4222)")
+    .optional(),
+  /** The JetStream stream the relay writes (created when missing). */
+  PLE_NATS_STREAM: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/, "must be letters, digits, '_' or '-' (e.g. PLE_EVENTS)")
+    .default(DEFAULT_RELAY_STREAM),
+  /** The subject prefix: an event goes to <prefix>.<type>, e.g. ple.events.company.created. */
+  PLE_NATS_SUBJECT: z
+    .string()
+    .trim()
+    .regex(
+      /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+      "must be dot-separated tokens without wildcards (e.g. ple.events)",
+    )
+    .default(DEFAULT_RELAY_SUBJECT),
 });
 export type ApiEnv = z.infer<typeof ApiEnv>;
 

@@ -8,9 +8,18 @@ export {
 export { type ApiActor, type Context, createContext, createContextInner } from "./context.js";
 export { type ApiEnv, readApiEnv } from "./env.js";
 export { describeError, type PleErrorData, trpcCodeFor } from "./errors.js";
+export {
+  DEFAULT_RELAY_STREAM,
+  DEFAULT_RELAY_SUBJECT,
+  type EventRelayOptions,
+  type RelayBatch,
+  type RelaySummary,
+  runEventRelay,
+} from "./event-relay.js";
 export { checkHealth, type Health } from "./health.js";
 export { MAX_BATCH_SIZE } from "./limits.js";
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "./logger.js";
 export { type AppRouter, appRouter, createCaller } from "./root.js";
+export { EVENT_POLL_MS } from "./routers/events.js";
 export { type CreateServerOptions, createServer, type PleServer } from "./server.js";
 export { createCallerFactory } from "./trpc.js";

@@ -1,6 +1,7 @@
 /** The API's router: one namespace per domain. Clients import `AppRouter` as a type only. */
 import { apiKeysRouter } from "./routers/api-keys.js";
 import { companiesRouter } from "./routers/companies.js";
+import { eventsRouter } from "./routers/events.js";
 import { healthRouter } from "./routers/health.js";
 import { historyRouter } from "./routers/history.js";
 import { peopleRouter } from "./routers/people.js";
@@ -12,6 +13,7 @@ export const appRouter = createTRPCRouter({
   slots: slotsRouter,
   people: peopleRouter,
   history: historyRouter,
+  events: eventsRouter,
   health: healthRouter,
   apiKeys: apiKeysRouter,
 });

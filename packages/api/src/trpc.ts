@@ -26,6 +26,12 @@ const t = initTRPC.context<Context>().create({
   transformer: superjson,
   // Never put stack traces in responses, whatever NODE_ENV says.
   isDev: false,
+  // Subscriptions (events.onChange): a ping keeps idle SSE streams open through proxies; a
+  // client that hears nothing for longer reconnects, resuming from its last event id.
+  sse: {
+    ping: { enabled: true, intervalMs: 10_000 },
+    client: { reconnectAfterInactivityMs: 25_000 },
+  },
   errorFormatter({ shape, error, ctx }) {
     const described = describeError(error, ctx?.requestId);
     return {

@@ -7,7 +7,12 @@ describe("@ple/api/client", () => {
     const runtimeImports = [
       ...source.matchAll(/^import\s+(?!type\b)[^;]*?from\s+"([^"]+)";/gms),
     ].map((m) => m[1]);
-    expect(runtimeImports.sort()).toEqual(["./limits.js", "@trpc/client", "superjson"]);
+    expect(runtimeImports.sort()).toEqual([
+      "./limits.js",
+      "@trpc/client",
+      "eventsource",
+      "superjson",
+    ]);
     expect(source).toMatch(/^import type \{ AppRouter \} from "\.\/root\.js";$/m);
   });
 });

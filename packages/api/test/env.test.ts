@@ -11,6 +11,8 @@ describe("readApiEnv", () => {
       PLE_API_SHUTDOWN_TIMEOUT_MS: 10_000,
       LOG_LEVEL: "info",
       PLE_API_KEY_CACHE_MS: 5_000,
+      PLE_NATS_STREAM: "PLE_EVENTS",
+      PLE_NATS_SUBJECT: "ple.events",
     });
   });
 
@@ -27,6 +29,12 @@ describe("readApiEnv", () => {
       PLE_API_BODY_LIMIT_BYTES: 4096,
       LOG_LEVEL: "info",
     });
+    expect(env.PLE_NATS_URL).toBeUndefined();
+    expect(readApiEnv({ PLE_NATS_URL: "nats://127.0.0.1:4222" })).toMatchObject({
+      PLE_NATS_URL: "nats://127.0.0.1:4222",
+      PLE_NATS_STREAM: "PLE_EVENTS",
+      PLE_NATS_SUBJECT: "ple.events",
+    });
   });
 
   it.each([
@@ -36,6 +44,9 @@ describe("readApiEnv", () => {
     ["LOG_LEVEL", "loud"],
     ["PLE_API_KEY_CACHE_MS", "-1"],
     ["PLE_API_KEY_CACHE_MS", "600000"],
+    ["PLE_NATS_URL", "http://127.0.0.1:4222"],
+    ["PLE_NATS_STREAM", "ple.events"],
+    ["PLE_NATS_SUBJECT", "ple.>"],
   ])("refuses %s=%s with one line naming the variable", (name, value) => {
     expect(() => readApiEnv({ [name]: value })).toThrow(ConfigError);
     expect(() => readApiEnv({ [name]: value })).toThrow(new RegExp(`^${name}: `));

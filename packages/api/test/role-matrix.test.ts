@@ -26,6 +26,8 @@ const REQUIRED: Record<string, Required> = {
   "history.versions": "read",
   "history.auditTrail": "read",
   "history.slotEvents": "read",
+  "events.list": "read",
+  "events.onChange": "read",
   "companies.create": "write",
   "companies.update": "write",
   "companies.delete": "write",

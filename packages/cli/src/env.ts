@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   PLE_RETENTION_HISTORY_DAYS: Days,
   PLE_RETENTION_AUDIT_DAYS: Days,
   PLE_RETENTION_REJECT_DAYS: Days,
+  PLE_RETENTION_EVENT_DAYS: Days,
   NO_COLOR: z.string().optional(),
 });
 
@@ -31,6 +32,8 @@ export interface RetentionPeriods {
   auditDays: number | null;
   /** Import reject rows older than this many days are purged (null: keep forever). */
   rejectDays: number | null;
+  /** Change-feed events older than this many days are purged (null: keep forever). */
+  eventDays: number | null;
 }
 
 export interface CliEnv {
@@ -60,6 +63,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): CliEnv {
       historyDays: env.PLE_RETENTION_HISTORY_DAYS ?? null,
       auditDays: env.PLE_RETENTION_AUDIT_DAYS ?? null,
       rejectDays: env.PLE_RETENTION_REJECT_DAYS ?? null,
+      eventDays: env.PLE_RETENTION_EVENT_DAYS ?? null,
     },
     api: readApiEnv(source),
     color: env.NO_COLOR === undefined,

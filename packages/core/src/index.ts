@@ -4,6 +4,7 @@ export * from "./idna.js";
 export * from "./nfc.js";
 export * from "./nfc-data.js";
 export * from "./export.js";
+export * from "./events.js";
 export * from "./normalise.js";
 export * from "./role-from-title.js";
 export * from "./schemas.js";

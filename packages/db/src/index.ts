@@ -17,6 +17,7 @@ export {
 export { ConfigError, type DbEnv, parseEnv, readDbEnv } from "./env.js";
 export { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "./errors.js";
 export * from "./export.js";
+export * from "./events.js";
 export * from "./history.js";
 export * from "./idempotency.js";
 export * from "./import-plan.js";

@@ -4,6 +4,7 @@
  * besides PII erasure that the append-only logs are rewritten. Current history versions are
  * never purged. The purge itself is recorded in the audit log (operation PURGE).
  * Expired slot leases (migration 013) go too, whatever the periods: they mean nothing once expired.
+ * Change-feed events (migration 014) go through marketing.purge_events, in the same transaction.
  */
 import { PleError } from "@ple/core";
 import type { Knex } from "knex";
@@ -17,11 +18,18 @@ export interface RetentionPeriods {
   auditDays: number | null;
   /** Import rejects older than this (null: keep forever). */
   rejectDays: number | null;
+  /** Change-feed events older than this (null or absent: keep forever). */
+  eventDays?: number | null;
 }
 
 export interface RetentionPurgeResult {
   dry_run: boolean;
-  periods_days: { history: number | null; audit: number | null; import_reject: number | null };
+  periods_days: {
+    history: number | null;
+    audit: number | null;
+    import_reject: number | null;
+    event: number | null;
+  };
   /** The instant before which rows go, per kind (null: kept forever). */
   cutoffs: { history: string | null; audit: string | null; import_reject: string | null };
   /** Rows deleted (or, in a dry run, that would be), per table. */
@@ -49,6 +57,7 @@ export async function purgeRetention(
   const history = checkPeriod("history_days", periods.historyDays);
   const audit = checkPeriod("audit_days", periods.auditDays);
   const rejects = checkPeriod("reject_days", periods.rejectDays);
+  const events = checkPeriod("event_days", periods.eventDays ?? null);
   const result = await mapErrors(() =>
     trx.raw<{ rows: Array<{ result: Omit<RetentionPurgeResult, "total"> }> }>(
       "select marketing.purge_retention(?::integer, ?::integer, ?::integer, ?::boolean) as result",
@@ -57,10 +66,18 @@ export async function purgeRetention(
   );
   const value = result.rows[0]?.result;
   if (!value) throw new PleError("INTERNAL", "purge_retention returned nothing");
+  const purged = await mapErrors(() =>
+    trx.raw<{ rows: Array<{ n: string | number }> }>(
+      "select marketing.purge_events(?::integer, ?::boolean) as n",
+      [events, options.dryRun ?? false],
+    ),
+  );
   const rows = Object.fromEntries(Object.entries(value.rows).map(([k, v]) => [k, Number(v)]));
   rows.slot_lease = await purgeExpiredSlotLeases(trx, { dryRun: options.dryRun ?? false });
+  rows.event = Number(purged.rows[0]?.n ?? 0);
   return {
     ...value,
+    periods_days: { ...value.periods_days, event: events },
     rows,
     total: Object.values(rows).reduce((n, v) => n + v, 0),
   };

@@ -4,6 +4,7 @@ import { apikeyCommands } from "./apikey.js";
 import { dbCommands } from "./db.js";
 import { doctorCommands } from "./doctor.js";
 import { exportCommands } from "./export.js";
+import { eventsCommands } from "./events.js";
 import { importCommands } from "./import-command.js";
 import { lookupCommands } from "./lookups.js";
 import { opsCommands } from "./ops.js";
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...lookupCommands,
   ...slotWorkCommands,
   ...opsCommands,
+  ...eventsCommands,
   ...apikeyCommands,
   ...seedCommands,
   ...doctorCommands,

@@ -140,12 +140,13 @@ export const opsCommands: CommandSpec[] = [
   },
   {
     path: ["retention", "purge"],
-    summary: "delete history, audit and reject rows older than the configured periods",
+    summary: "delete history, audit, reject and change-feed rows older than the configured periods",
     description: [
       "Periods (days) from the environment; unset keeps those rows forever:",
       "  PLE_RETENTION_HISTORY_DAYS  closed history versions (current versions are never purged)",
       "  PLE_RETENTION_AUDIT_DAYS    audit log and slot events",
       "  PLE_RETENTION_REJECT_DAYS   import rejects",
+      "  PLE_RETENTION_EVENT_DAYS    change-feed events (ple events tail / relay)",
       "The purge is recorded in the audit log (operation PURGE).",
     ].join("\n"),
     positionals: [],
@@ -161,10 +162,11 @@ export const opsCommands: CommandSpec[] = [
       if (
         periods.historyDays === null &&
         periods.auditDays === null &&
-        periods.rejectDays === null
+        periods.rejectDays === null &&
+        periods.eventDays === null
       ) {
         throw new UsageError(
-          "no retention period is configured: set PLE_RETENTION_HISTORY_DAYS, PLE_RETENTION_AUDIT_DAYS or PLE_RETENTION_REJECT_DAYS",
+          "no retention period is configured: set PLE_RETENTION_HISTORY_DAYS, PLE_RETENTION_AUDIT_DAYS, PLE_RETENTION_REJECT_DAYS or PLE_RETENTION_EVENT_DAYS",
         );
       }
       const dryRun = flag(args, "dry-run");
@@ -184,7 +186,7 @@ export const opsCommands: CommandSpec[] = [
         human: [
           renderTable(rows),
           "",
-          `History: ${kept(periods.historyDays)}; audit: ${kept(periods.auditDays)}; rejects: ${kept(periods.rejectDays)}.`,
+          `History: ${kept(periods.historyDays)}; audit: ${kept(periods.auditDays)}; rejects: ${kept(periods.rejectDays)}; events: ${kept(periods.eventDays)}.`,
           `${dryRun ? "Would delete" : "Deleted"} ${formatCount(result.total)} rows.`,
         ].join("\n"),
       };
