@@ -24,4 +24,5 @@ export { decodeCursor, encodeCursor, type KeysetCursor } from "./pagination.js";
 export * from "./people.js";
 export * from "./pii.js";
 export * from "./retention.js";
+export * from "./retention-rules.js";
 export * from "./slots.js";

@@ -17,8 +17,22 @@ export {
   lintMigrations,
 } from "./lint.js";
 export { unlockMigrations } from "./lock.js";
+export {
+  type DataDropped,
+  LOCK_BLOCKS,
+  LOCK_MODES,
+  type LockMode,
+  type MigrationPlan,
+  type PlannedLock,
+  type PlannedStep,
+  planMigrate,
+  planRollback,
+  type RowsLost,
+  statementLocks,
+} from "./plan.js";
 export { migrationRunLog, type RunLogEntry } from "./run-log.js";
 export {
+  checkRollbackTarget,
   type MigrationOptions,
   type MigrationRun,
   migrateDown,

@@ -163,12 +163,8 @@ export function migrateDown(db: PleDatabase, opts: MigrationOptions = {}): Promi
   });
 }
 
-/** Rolls back, newest first, every applied migration above `version` ("0" rolls back all). */
-export async function rollbackTo(
-  db: PleDatabase,
-  version: string,
-  opts: MigrationOptions = {},
-): Promise<MigrationRun> {
+/** The version a rollback goes down to, checked against the migration files. */
+export function checkRollbackTarget(version: string, files: MigrationFile[]): string {
   const target = version.trim();
   if (!/^\d{1,6}$/.test(target)) {
     throw new PleError(
@@ -177,13 +173,25 @@ export async function rollbackTo(
       { field: "version", details: { reason: "format" } },
     );
   }
-  const files = readMigrationFiles(opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
   if (Number(target) !== 0 && !files.some((f) => Number(f.version) === Number(target))) {
     throw new PleError("VALIDATION_FAILED", `No migration has version ${target}`, {
       field: "version",
       details: { reason: "unknown_version", versions: files.map((f) => f.version) },
     });
   }
+  return target;
+}
+
+/** Rolls back, newest first, every applied migration above `version` ("0" rolls back all). */
+export async function rollbackTo(
+  db: PleDatabase,
+  version: string,
+  opts: MigrationOptions = {},
+): Promise<MigrationRun> {
+  const target = checkRollbackTarget(
+    version,
+    readMigrationFiles(opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR),
+  );
   return runMigrator(db, opts, "down", async (m, config) => {
     for (;;) {
       const applied = await appliedNames(db.knex);
