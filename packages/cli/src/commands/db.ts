@@ -256,6 +256,7 @@ export const dbCommands: CommandSpec[] = [
     options: {
       to: {
         type: "string",
+        field: "version",
         valueName: "VERSION",
         description: "roll back every migration above this version (e.g. 003; 0 for all)",
       },
