@@ -25,4 +25,5 @@ export * from "./people.js";
 export * from "./pii.js";
 export * from "./retention.js";
 export * from "./retention-rules.js";
+export * from "./schema-sql.js";
 export * from "./slots.js";
