@@ -18,8 +18,17 @@ export {
 } from "./event-relay.js";
 export { checkHealth, type Health } from "./health.js";
 export { MAX_BATCH_SIZE } from "./limits.js";
-export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "./logger.js";
+export {
+  createLogger,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogDestination,
+  type LogFormat,
+  type Logger,
+  type LogLevel,
+} from "./logger.js";
 export { type AppRouter, appRouter, createCaller } from "./root.js";
 export { EVENT_POLL_MS } from "./routers/events.js";
 export { type CreateServerOptions, createServer, type PleServer } from "./server.js";
+export { type StartApiOptions, type StartedApi, startApi } from "./start.js";
 export { createCallerFactory } from "./trpc.js";

@@ -1,27 +1,20 @@
 /**
- * `pnpm --filter @ple/api start`: opens the database (embedded PGlite when
- * DATABASE_URL is unset), applies pending migrations, serves the API and
- * shuts down gracefully on SIGTERM/SIGINT.
+ * `pnpm --filter @ple/api start`: opens the database (embedded PGlite when DATABASE_URL is
+ * unset), starts the API through startApi (the start-up `ple serve` and `ple start` use too)
+ * and shuts down gracefully on SIGTERM/SIGINT.
  */
-import { ConfigError, listApiKeys, migrateLatest, openDatabase } from "@ple/db";
+import { isPleError } from "@ple/core";
+import { ConfigError, listApiKeys, openDatabase } from "@ple/db";
 import { readApiEnv } from "./env.js";
-import { createLogger } from "./logger.js";
-import { createServer } from "./server.js";
+import { startApi } from "./start.js";
 
 async function main(): Promise<void> {
   const env = readApiEnv();
-  const logger = createLogger({ level: env.LOG_LEVEL });
   const db = await openDatabase();
-  await migrateLatest(db);
-  const api = createServer({
-    db,
-    logger,
-    bodyLimitBytes: env.PLE_API_BODY_LIMIT_BYTES,
-    shutdownTimeoutMs: env.PLE_API_SHUTDOWN_TIMEOUT_MS,
-    apiKeyCacheMs: env.PLE_API_KEY_CACHE_MS,
+  const { url, server, logger } = await startApi({ db, env }).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
   });
-  const url = await api.listen(env.PORT, env.HOST);
-  logger.info({ url, database: db.kind }, "PLE API listening");
   process.stdout.write(`PLE API listening on ${url} (database: ${db.kind})\n`);
   if ((await listApiKeys(db.knex)).length === 0) {
     process.stdout.write(
@@ -34,7 +27,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down: draining in-flight requests");
-    api
+    server
       .close()
       .then(() => db.close())
       .then(
@@ -50,7 +43,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof ConfigError ? error.message : String(error);
+  const message =
+    error instanceof ConfigError
+      ? error.message
+      : isPleError(error)
+        ? `${error.code}: ${error.message}`
+        : String(error);
   process.stderr.write(`ple-api: ${message}\n`);
-  process.exit(1);
+  process.exit(error instanceof ConfigError ? 2 : 1);
 });

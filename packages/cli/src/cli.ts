@@ -216,7 +216,9 @@ export async function runCli(
     for (const [key, value] of Object.entries(parsed.values)) {
       if (typeof value === "string" || typeof value === "boolean") values[key] = value;
     }
-    const output = await spec.run(ctx, { positionals, values });
+    const output = await spec.run(ctx, { positionals, values }).catch((err: unknown) => {
+      throw asOptionError(err, spec, values);
+    });
     if (!output.printed) writeLine(io.stdout, wantsJson ? renderJson(output.data) : output.human);
     return output.exitCode ?? EXIT.ok;
   } catch (err) {
@@ -224,6 +226,30 @@ export async function runCli(
   } finally {
     if (db) await db.close().catch(() => {});
   }
+}
+
+/**
+ * A validation failure of a field that an option on the command line filled is a bad option
+ * value: a usage error (exit 2) naming the option as typed, not the internal field.
+ */
+function asOptionError(
+  err: unknown,
+  spec: CommandSpec,
+  values: Record<string, string | boolean | undefined>,
+): unknown {
+  if (!isPleError(err) || err.code !== "VALIDATION_FAILED" || err.field === undefined) return err;
+  const field = err.field;
+  const option = Object.entries(spec.options).find(
+    ([key, o]) => (o.field ?? key.replaceAll("-", "_")) === field && values[key] !== undefined,
+  )?.[0];
+  if (option === undefined) return err;
+  const typed = values[option];
+  const problem = err.message
+    .replace(new RegExp(`^${field}:\\s*`), "")
+    .replaceAll(new RegExp(`\\b${field}\\b`, "g"), `--${option}`);
+  const shown = typeof typed === "string" ? ` "${typed}"` : "";
+  const message = problem.includes(`--${option}`) ? problem : `--${option}${shown}: ${problem}`;
+  return new UsageError(message, spec.path.join(" "));
 }
 
 function reportError(err: unknown, io: Io, json: boolean, command: string): number {

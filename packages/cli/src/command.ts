@@ -9,6 +9,12 @@ export interface OptionSpec {
   short?: string;
   /** Shown in help: `--to VERSION`. */
   valueName?: string;
+  /**
+   * The input field this option fills, when it is not the option's name in snake_case
+   * (`--since` fills created_since): a validation error on that field is reported as a
+   * usage error naming the option as typed.
+   */
+  field?: string;
   description: string;
 }
 

@@ -8,10 +8,13 @@ export {
   type DbStatusReport,
   dbLint,
   dbMigrate,
+  dbMigratePlan,
   dbRollback,
+  dbRollbackPlan,
   dbStatus,
   dbUnlock,
   dbVerify,
+  type RollbackReport,
 } from "./commands/db.js";
 export { type DoctorReport, doctor } from "./commands/doctor.js";
 export {
@@ -35,7 +38,15 @@ export {
   slotList,
   slotMove,
 } from "./commands/lookups.js";
-export { backup, piiErase, type RestoreReport, restore, retentionPurge } from "./commands/ops.js";
+export {
+  backup,
+  piiErase,
+  type RestoreReport,
+  restore,
+  retentionPurge,
+  type SafetyBackup,
+  safetyBackup,
+} from "./commands/ops.js";
 export { SAMPLE_DIR, type SeedResult, seedSample } from "./commands/seed.js";
 export { prepareStart, type RunningServer, type StartResult, serve } from "./commands/serve.js";
 export { type CsvFile, type CsvRow, type OpenCsvOptions, openCsv } from "./csv-source.js";

@@ -90,7 +90,7 @@ describe("ple (the binary)", () => {
     const run = await ple(["retention", "purge"], { ...env, PLE_RETENTION_AUDIT_DAYS: "a year" });
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(
-      "ple: PLE_RETENTION_AUDIT_DAYS: must be a whole number of days (e.g. 365)",
+      "ple: PLE_RETENTION_AUDIT_DAYS: must be a whole number of days (e.g. 365) or forever",
     );
   });
 

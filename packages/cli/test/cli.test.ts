@@ -31,6 +31,16 @@ const commands: CommandSpec[] = [
       return { data: [], human: "(none)" };
     },
   },
+  {
+    path: ["thing", "purge"],
+    summary: "purge things (reads the retention settings)",
+    positionals: [],
+    options: {},
+    examples: [],
+    async run(ctx) {
+      return { data: ctx.env.retention, human: "purged" };
+    },
+  },
 ];
 
 async function run(...argv: string[]) {
@@ -101,15 +111,16 @@ describe("runCli", () => {
     expect(unknown.err).toContain('unknown command "nope"');
   });
 
-  it("fails with one line naming a badly configured variable", async () => {
+  it("fails with one line naming a badly configured variable, only a command that reads it", async () => {
+    const env = { PLE_RETENTION_AUDIT_DAYS: "soon", PORT: "abc" };
     const io = captureIo();
-    const code = await runCli(["thing", "list"], io, {
-      commands,
-      env: { PLE_RETENTION_AUDIT_DAYS: "soon" },
-    });
+    const code = await runCli(["thing", "purge"], io, { commands, env });
     expect(code).toBe(2);
     expect(io.err()).toBe(
-      "ple: PLE_RETENTION_AUDIT_DAYS: must be a whole number of days (e.g. 365)\n",
+      "ple: PLE_RETENTION_AUDIT_DAYS: must be a whole number of days (e.g. 365) or forever\n",
     );
+    const other = captureIo();
+    expect(await runCli(["thing", "list"], other, { commands, env })).toBe(0);
+    expect(other.out()).toBe("(none)\n");
   });
 });

@@ -70,7 +70,7 @@ describe("backup and restore", () => {
         code: "ALREADY_EXISTS",
         message: expect.stringContaining("--force"),
       });
-      const forced = await restore(target.db, { file, force: true });
+      const forced = await restore(target.db, { file, force: true, backupDir: tempDir() });
       expect(forced.verified).toBe(true);
       expect(await databaseChecksums(target.db.knex)).toEqual(
         await databaseChecksums(source.db.knex),
@@ -165,13 +165,17 @@ describe("retention purge", () => {
     const slot = `SL-${ceo.company_uid}-CEO`;
     await slotMove(source.db, { move: "vacate", slotUid: slot, actor });
     await slotMove(source.db, { move: "link", slotUid: slot, personId: ceo.person_id, actor });
-    const periods = { historyDays: 0, auditDays: null, rejectDays: 0 };
+    const periods = {
+      PLE_RETENTION_HISTORY_DAYS: 0,
+      PLE_RETENTION_AUDIT_DAYS: null,
+      PLE_RETENTION_REJECT_DAYS: 0,
+    };
     const before = await databaseChecksums(source.db.knex);
     const dry = await retentionPurge(source.db, { periods, dryRun: true, actor });
     expect(await databaseChecksums(source.db.knex)).toEqual(before);
-    expect(dry.rows.company_slot_history).toBeGreaterThanOrEqual(2);
-    expect(dry.rows.import_reject).toBeGreaterThan(0);
-    expect(dry.rows.audit_log).toBe(0);
+    expect(dry.rows["marketing.company_slot_history"]).toBeGreaterThanOrEqual(2);
+    expect(dry.rows["marketing.import_reject"]).toBeGreaterThan(0);
+    expect(dry.rows["marketing.audit_log"]).toBe(0);
 
     const done = await retentionPurge(source.db, { periods, actor });
     expect(done.rows).toEqual(dry.rows);

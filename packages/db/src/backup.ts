@@ -429,6 +429,77 @@ async function insertRows(trx: Knex.Transaction, table: string, rows: string[]):
 }
 
 /**
+ * Switches triggers and foreign-key checks off while a restore loads rows: the archive's rows
+ * already carry their history and audit entries, and they arrive table by table in name
+ * order, not in foreign-key order. A superuser sets session_replication_role = replica for
+ * the transaction. The database's owner (managed PostgreSQL gives no superuser) disables the
+ * tables' own triggers and makes their foreign keys deferred instead; resume() then checks
+ * every foreign key at once and puts triggers and constraints back as they were — all inside
+ * the restore's transaction, so a failure leaves nothing changed.
+ */
+async function holdChecksWhileLoading(
+  trx: Knex.Transaction,
+  tables: string[],
+): Promise<{ resume(): Promise<void> }> {
+  const [role] = rowsOf<{ superuser: string }>(
+    await trx.raw("select current_setting('is_superuser') as superuser"),
+  );
+  if (role?.superuser === "on") {
+    await trx.raw("set local session_replication_role = replica");
+    return { resume: async () => {} };
+  }
+  const regclasses = tables.map(qualified);
+  const triggers = rowsOf<{ rel: string; name: string; enabled: string }>(
+    await trx.raw(
+      `select t.tgrelid::regclass::text as rel, t.tgname as name, t.tgenabled as enabled
+         from pg_trigger t
+        where not t.tgisinternal and t.tgenabled <> 'D' and t.tgrelid = any(?::regclass[])`,
+      [regclasses],
+    ),
+  );
+  const foreignKeys = rowsOf<{ rel: string; name: string }>(
+    await trx.raw(
+      `select c.conrelid::regclass::text as rel, c.conname as name
+         from pg_constraint c
+        where c.contype = 'f' and not c.condeferrable and c.conrelid = any(?::regclass[])`,
+      [regclasses],
+    ),
+  );
+  try {
+    for (const t of triggers) {
+      await trx.raw(`alter table ${t.rel} disable trigger ${quoteIdent(t.name)}`);
+    }
+    for (const fk of foreignKeys) {
+      await trx.raw(
+        `alter table ${fk.rel} alter constraint ${quoteIdent(fk.name)} deferrable initially deferred`,
+      );
+    }
+  } catch (err) {
+    throw new PleError(
+      "FORBIDDEN",
+      "restore needs a superuser or the owner of the database's tables (the role that ran the migrations)",
+      { cause: err },
+    );
+  }
+  return {
+    async resume() {
+      await trx.raw("set constraints all immediate");
+      const mode: Record<string, string> = { O: "", A: "always ", R: "replica " };
+      for (const t of triggers) {
+        await trx.raw(
+          `alter table ${t.rel} enable ${mode[t.enabled] ?? ""}trigger ${quoteIdent(t.name)}`,
+        );
+      }
+      for (const fk of foreignKeys) {
+        await trx.raw(
+          `alter table ${fk.rel} alter constraint ${quoteIdent(fk.name)} not deferrable`,
+        );
+      }
+    },
+  };
+}
+
+/**
  * Loads an archive into the database. The database must be at the archive's schema version
  * (the same applied migrations); it must hold no data unless `force` is given, in which case
  * its data is replaced. Everything happens in one transaction: a failed or unverifiable
@@ -468,17 +539,7 @@ export async function restoreBackup(
         { details: { tables: holding.map((t) => t.table) } },
       );
     }
-    try {
-      // Triggers off for this transaction: the archive's rows already include their history and
-      // audit entries, and foreign keys are checked by the final verification instead.
-      await trx.raw("set local session_replication_role = replica");
-    } catch (err) {
-      throw new PleError(
-        "FORBIDDEN",
-        "restore needs a database role that may set session_replication_role (a superuser)",
-        { cause: err },
-      );
-    }
+    const loading = await holdChecksWhileLoading(trx, tables);
     await trx.raw(`truncate ${tables.map(qualified).join(", ")} restart identity cascade`);
     const { lines } = await openArchive(file);
     let pendingTable: string | null = null;
@@ -504,6 +565,7 @@ export async function restoreBackup(
       }
     }
     await flush();
+    await loading.resume();
     const restored = await tableChecksums(trx);
     for (const t of archive.tables) {
       const got = restored.find((r) => r.table === t.table);

@@ -37,4 +37,6 @@ export * from "./pii.js";
 export * from "./recanonicalise.js";
 export * from "./retention.js";
 export * from "./slot-work.js";
+export * from "./retention-rules.js";
+export * from "./schema-sql.js";
 export * from "./slots.js";

@@ -1,37 +1,25 @@
 /**
- * Retention: deletes history versions, audit and slot-event entries and import rejects older
- * than configured periods, through marketing.purge_retention (migration 007) — the only way
- * besides PII erasure that the append-only logs are rewritten. Current history versions are
- * never purged. The purge itself is recorded in the audit log (operation PURGE).
- * Expired slot leases (migration 013) go too, whatever the periods: they mean nothing once expired.
- * Change-feed events (migration 014) go through marketing.purge_events, in the same transaction.
+ * Retention: deletes rows of every table that grows with use once they are older than its
+ * period (retention-rules.ts: the tables, settings and defaults). History, audit and slot-event
+ * entries and import rejects go through marketing.purge_retention (migration 007) — the only
+ * way besides PII erasure that the append-only logs are rewritten, recorded in the audit log
+ * (operation PURGE); current history versions are never purged. The other tables are plain
+ * deletes by age in the same transaction.
  */
 import { PleError } from "@ple/core";
 import type { Knex } from "knex";
 import { mapErrors } from "./errors.js";
-import { purgeExpiredSlotLeases } from "./slot-work.js";
+import { RETENTION_RULES, retentionSettings } from "./retention-rules.js";
 
-export interface RetentionPeriods {
-  /** Closed history versions that ended more than this many days ago (null: keep forever). */
-  historyDays: number | null;
-  /** Audit log and slot event entries older than this (null: keep forever). */
-  auditDays: number | null;
-  /** Import rejects older than this (null: keep forever). */
-  rejectDays: number | null;
-  /** Change-feed events older than this (null or absent: keep forever). */
-  eventDays?: number | null;
-}
+/** Days per setting (e.g. PLE_RETENTION_AUDIT_DAYS); null keeps forever; a missing setting takes its default. */
+export type RetentionPeriods = Readonly<Record<string, number | null>>;
 
 export interface RetentionPurgeResult {
   dry_run: boolean;
-  periods_days: {
-    history: number | null;
-    audit: number | null;
-    import_reject: number | null;
-    event: number | null;
-  };
-  /** The instant before which rows go, per kind (null: kept forever). */
-  cutoffs: { history: string | null; audit: string | null; import_reject: string | null };
+  /** The period applied per setting, in days (null: kept forever). */
+  periods_days: Record<string, number | null>;
+  /** The instant before which rows go, per table (null: kept forever). */
+  cutoffs: Record<string, string | null>;
   /** Rows deleted (or, in a dry run, that would be), per table. */
   rows: Record<string, number>;
   total: number;
@@ -48,36 +36,125 @@ function checkPeriod(name: string, days: number | null): number | null {
   return days;
 }
 
-/** Purges (or with dryRun counts) rows older than the periods; run it in the caller's actor transaction. */
+/** The period of every setting: the given one, else the documented default. */
+export function effectivePeriods(periods: RetentionPeriods): Record<string, number | null> {
+  const known = new Set(retentionSettings().map((s) => s.setting));
+  for (const name of Object.keys(periods)) {
+    if (!known.has(name)) {
+      throw new PleError("VALIDATION_FAILED", `${name} is not a retention setting`, {
+        field: name,
+        details: { reason: "unknown_setting", settings: [...known] },
+      });
+    }
+  }
+  return Object.fromEntries(
+    retentionSettings().map((s) => [
+      s.setting,
+      checkPeriod(s.setting, s.setting in periods ? (periods[s.setting] ?? null) : s.defaultDays),
+    ]),
+  );
+}
+
+function quoted(table: string): string {
+  return table
+    .split(".")
+    .map((p) => `"${p.replaceAll('"', '""')}"`)
+    .join(".");
+}
+
+/**
+ * Purges (or with dryRun counts) rows older than their periods; run it in the caller's actor
+ * transaction so the PURGE audit entry names who purged.
+ */
 export async function purgeRetention(
   trx: Knex | Knex.Transaction,
-  periods: RetentionPeriods,
+  periods: RetentionPeriods = {},
   options: { dryRun?: boolean } = {},
 ): Promise<RetentionPurgeResult> {
-  const history = checkPeriod("history_days", periods.historyDays);
-  const audit = checkPeriod("audit_days", periods.auditDays);
-  const rejects = checkPeriod("reject_days", periods.rejectDays);
-  const events = checkPeriod("event_days", periods.eventDays ?? null);
+  const days = effectivePeriods(periods);
+  const dryRun = options.dryRun ?? false;
+  const viaFunction = RETENTION_RULES.filter((r) => r.age === "purge_retention");
+  const setting = (table: string) => RETENTION_RULES.find((r) => r.table === table)?.setting ?? "";
+  const rows: Record<string, number> = {};
+  const cutoffs: Record<string, string | null> = {};
   const result = await mapErrors(() =>
-    trx.raw<{ rows: Array<{ result: Omit<RetentionPurgeResult, "total"> }> }>(
+    trx.raw<{
+      rows: Array<{
+        result: {
+          rows: Record<string, number>;
+          cutoffs: { history: string | null; audit: string | null; import_reject: string | null };
+        };
+      }>;
+    }>(
       "select marketing.purge_retention(?::integer, ?::integer, ?::integer, ?::boolean) as result",
-      [history, audit, rejects, options.dryRun ?? false],
+      [
+        days[setting("marketing.people_history")] ?? null,
+        days[setting("marketing.audit_log")] ?? null,
+        days[setting("marketing.import_reject")] ?? null,
+        dryRun,
+      ],
     ),
   );
   const value = result.rows[0]?.result;
   if (!value) throw new PleError("INTERNAL", "purge_retention returned nothing");
-  const purged = await mapErrors(() =>
-    trx.raw<{ rows: Array<{ n: string | number }> }>(
-      "select marketing.purge_events(?::integer, ?::boolean) as n",
-      [events, options.dryRun ?? false],
-    ),
-  );
-  const rows = Object.fromEntries(Object.entries(value.rows).map(([k, v]) => [k, Number(v)]));
-  rows.slot_lease = await purgeExpiredSlotLeases(trx, { dryRun: options.dryRun ?? false });
-  rows.event = Number(purged.rows[0]?.n ?? 0);
+  for (const rule of viaFunction) {
+    const name = rule.table.slice(rule.table.indexOf(".") + 1);
+    rows[rule.table] = Number(value.rows[name] ?? 0);
+    const kind = name.endsWith("_history")
+      ? "history"
+      : name === "import_reject"
+        ? "import_reject"
+        : "audit";
+    cutoffs[rule.table] = value.cutoffs[kind];
+  }
+  for (const rule of RETENTION_RULES) {
+    if (rule.age === "purge_retention") continue;
+    const period = days[rule.setting] ?? null;
+    if (period === null) {
+      rows[rule.table] = 0;
+      cutoffs[rule.table] = null;
+      continue;
+    }
+    if ("purge" in rule.age) {
+      // An append-only table: its own SQL function deletes (or counts) and checks the period.
+      const fn = rule.age.purge;
+      const purged = await mapErrors(() =>
+        trx.raw<{ rows: Array<{ n: string | number }> }>(
+          `select ${fn}(?::integer, ?::boolean) as n`,
+          [period, dryRun],
+        ),
+      );
+      rows[rule.table] = Number(purged.rows[0]?.n ?? 0);
+      continue;
+    }
+    const { column, where } = rule.age;
+    const cutoff = await trx.raw<{ rows: Array<{ cutoff: Date }> }>(
+      "select now() - make_interval(days => ?::integer) as cutoff",
+      [period],
+    );
+    const at = cutoff.rows[0]?.cutoff ?? new Date();
+    cutoffs[rule.table] = at.toISOString();
+    const condition = `${quoted(column)} < ?${where ? ` and (${where})` : ""}`;
+    const exists = await trx.raw<{ rows: Array<{ present: boolean }> }>(
+      "select to_regclass(?) is not null as present",
+      [rule.table],
+    );
+    if (exists.rows[0]?.present !== true) {
+      rows[rule.table] = 0;
+      continue;
+    }
+    // A data-modifying CTE: the same count on a server and on PGlite, deleted or not.
+    const sql = dryRun
+      ? `select count(*)::int as n from ${quoted(rule.table)} where ${condition}`
+      : `with gone as (delete from ${quoted(rule.table)} where ${condition} returning 1)
+         select count(*)::int as n from gone`;
+    const counted = await trx.raw<{ rows: Array<{ n: number }> }>(sql, [at]);
+    rows[rule.table] = counted.rows[0]?.n ?? 0;
+  }
   return {
-    ...value,
-    periods_days: { ...value.periods_days, event: events },
+    dry_run: dryRun,
+    periods_days: days,
+    cutoffs,
     rows,
     total: Object.values(rows).reduce((n, v) => n + v, 0),
   };

@@ -315,26 +315,31 @@ describe.each([
   it("retention purges events older than the period, the dry run counting the same", async () => {
     const total = (await readAll(db.knex)).length;
     expect(total).toBeGreaterThan(0);
-    const periods = { historyDays: null, auditDays: null, rejectDays: null, eventDays: 0 };
+    const periods = {
+      PLE_RETENTION_HISTORY_DAYS: null,
+      PLE_RETENTION_AUDIT_DAYS: null,
+      PLE_RETENTION_REJECT_DAYS: null,
+      PLE_RETENTION_EVENT_DAYS: 0,
+    };
     const dry = await withActor(db, { actor: "tester" }, (trx) =>
       purgeRetention(trx, periods, { dryRun: true }),
     );
-    expect(dry.rows.event).toBe(total);
-    expect(dry.periods_days.event).toBe(0);
+    expect(dry.rows["marketing.event"]).toBe(total);
+    expect(dry.periods_days.PLE_RETENTION_EVENT_DAYS).toBe(0);
     const head = await eventHead(db.knex);
     const real = await withActor(db, { actor: "tester" }, (trx) => purgeRetention(trx, periods));
-    expect(real.rows.event).toBe(total);
+    expect(real.rows["marketing.event"]).toBe(total);
     expect((await readAll(db.knex)).length).toBe(0);
     // The clock stays: positions are never reused.
     expect(await eventHead(db.knex)).toBe(head);
     const kept = await withActor(db, { actor: "tester" }, (trx) =>
-      purgeRetention(trx, { ...periods, eventDays: null }, { dryRun: true }),
+      purgeRetention(trx, { ...periods, PLE_RETENTION_EVENT_DAYS: null }, { dryRun: true }),
     );
-    expect(kept.rows.event).toBe(0);
+    expect(kept.rows["marketing.event"]).toBe(0);
     await expect(
       withActor(db, { actor: "tester" }, (trx) =>
-        purgeRetention(trx, { ...periods, eventDays: -1 }),
+        purgeRetention(trx, { ...periods, PLE_RETENTION_EVENT_DAYS: -1 }),
       ),
-    ).rejects.toThrow(/event_days/);
+    ).rejects.toThrow(/PLE_RETENTION_EVENT_DAYS/);
   });
 });

@@ -1,15 +1,21 @@
 /** `ple db migrate|rollback|status|verify|lint|unlock|recanonicalise` over @ple/db. */
+import { resolve } from "node:path";
 import { PleError } from "@ple/core";
 import {
   type LintFinding,
   lintMigrations,
+  type MigrationPlan,
   type MigrationRun,
   type MigrationStatus,
   migrateDown,
   migrateLatest,
   migrationRunLog,
   migrationStatus,
+  type PlannedStep,
   type PleDatabase,
+  planMigrate,
+  planRollback,
+  REFERENCE_TABLES,
   type RecanonicaliseReport,
   type RunLogEntry,
   recanonicalise,
@@ -19,16 +25,129 @@ import {
   verifyMigrations,
 } from "@ple/db";
 import { type CommandSpec, flag, intOption, stringOption } from "../command.js";
-import { renderTable } from "../output.js";
+import { formatCount, renderTable } from "../output.js";
 import { asActor } from "./actor.js";
+import { type SafetyBackup, safetyBackup } from "./ops.js";
 
 export function dbMigrate(db: PleDatabase): Promise<MigrationRun> {
   return migrateLatest(db);
 }
 
-/** Rolls back the last migration, or every migration above `to` ("0": all). */
-export function dbRollback(db: PleDatabase, options: { to?: string } = {}): Promise<MigrationRun> {
-  return options.to === undefined ? migrateDown(db) : rollbackTo(db, options.to);
+/** What `ple db migrate` would apply and the locks each step takes; changes nothing. */
+export function dbMigratePlan(db: PleDatabase): Promise<MigrationPlan> {
+  return planMigrate(db);
+}
+
+/** Rows of these tables are someone's data; reference tables are written by migrations only. */
+const isUserData = (table: string) => !REFERENCE_TABLES.has(table);
+
+/** What a rollback would undo, the locks each step takes and the data each drops; changes nothing. */
+export function dbRollbackPlan(
+  db: PleDatabase,
+  options: { to?: string } = {},
+): Promise<MigrationPlan> {
+  return planRollback(db, { ...options, isUserData });
+}
+
+export interface RollbackReport extends MigrationRun {
+  /** The verified backup written first, when the rollback dropped data (with force). */
+  backup: SafetyBackup | null;
+  plan: MigrationPlan;
+}
+
+/** One line per loss: "marketing.people: 76 rows", "marketing.people.title: 76 rows". */
+export function lossLines(plan: MigrationPlan, all = false): string[] {
+  const lines: string[] = [];
+  for (const step of plan.steps) {
+    const drops = step.drops;
+    if (!drops) continue;
+    const keep = (t: { table: string; rows: number }) => all || (t.rows > 0 && isUserData(t.table));
+    for (const t of drops.tables.filter(keep)) {
+      lines.push(`${step.migration}: drops table ${t.table} (${formatCount(t.rows)} rows)`);
+    }
+    for (const c of drops.columns.filter(keep)) {
+      lines.push(
+        `${step.migration}: drops column ${c.table}.${c.column} (${formatCount(c.rows)} rows)`,
+      );
+    }
+    for (const d of drops.rows_deleted.filter(keep)) {
+      lines.push(`${step.migration}: deletes ${formatCount(d.rows)} rows of ${d.table}`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * Rolls back the last migration, or every migration above `to` ("0": all). A rollback that
+ * would drop tables, columns or rows holding data is refused unless `force`; with it, a
+ * verified backup is written to `backupDir` first.
+ */
+export async function dbRollback(
+  db: PleDatabase,
+  options: { to?: string; force?: boolean; backupDir?: string } = {},
+): Promise<RollbackReport> {
+  const plan = await dbRollbackPlan(db, options.to === undefined ? {} : { to: options.to });
+  let backup: SafetyBackup | null = null;
+  if (plan.loses_data) {
+    if (options.force !== true) {
+      const lines = lossLines(plan);
+      throw new PleError(
+        "VALIDATION_FAILED",
+        `this rollback would lose data:\n${lines.map((l) => `  ${l}`).join("\n")}\nNothing was changed. Run it again with --force to write a verified backup first and then roll back (\`--dry-run\` shows the plan).`,
+        { field: "force", details: { reason: "would_lose_data", losses: lines } },
+      );
+    }
+    backup = await safetyBackup(db, {
+      dir: options.backupDir ?? resolve("ple-backups"),
+      before: "rollback",
+    });
+  }
+  const run = options.to === undefined ? await migrateDown(db) : await rollbackTo(db, options.to);
+  return { ...run, backup, plan };
+}
+
+export function renderPlan(plan: MigrationPlan): string {
+  if (plan.steps.length === 0) {
+    return plan.direction === "up"
+      ? "Already up to date: nothing to apply."
+      : "Nothing to roll back.";
+  }
+  const verb = plan.direction === "up" ? "apply" : "roll back";
+  const lines = [
+    `Dry run: would ${verb} ${plan.steps.length} migration${plan.steps.length === 1 ? "" : "s"} (nothing was changed):`,
+  ];
+  for (const step of plan.steps) lines.push("", ...stepLines(step));
+  if (plan.direction === "down") {
+    lines.push(
+      "",
+      plan.loses_data
+        ? "This rollback loses data: it needs --force, which writes a verified backup first."
+        : "This rollback drops no rows of data.",
+    );
+  }
+  return lines.join("\n");
+}
+
+function stepLines(step: PlannedStep): string[] {
+  const lines = [
+    `${step.migration} (${step.statements} statements, ${step.transactional ? "in one transaction" : "outside a transaction"}; ${step.file})`,
+  ];
+  if (step.locks.length === 0) lines.push("  locks: no table locks");
+  for (const lock of step.locks) {
+    lines.push(`  locks ${lock.relation}: ${lock.mode} (${lock.blocks})`);
+  }
+  for (const text of step.unanalysed) lines.push(`  read this statement for its locks: ${text}`);
+  if (step.drops) {
+    const drops = [
+      ...step.drops.tables.map((t) => `table ${t.table} (${formatCount(t.rows)} rows)`),
+      ...step.drops.columns.map(
+        (c) => `column ${c.table}.${c.column} (${formatCount(c.rows)} rows)`,
+      ),
+      ...step.drops.rows_deleted.map((d) => `${formatCount(d.rows)} rows of ${d.table}`),
+    ];
+    lines.push(drops.length === 0 ? "  drops: nothing" : `  drops: ${drops.join(", ")}`);
+  }
+  return lines;
 }
 
 export interface DbStatusReport extends MigrationStatus {
@@ -154,31 +273,77 @@ export function renderStatus(report: DbStatusReport): string {
 export const dbCommands: CommandSpec[] = [
   {
     path: ["db", "migrate"],
-    summary: "apply every pending migration",
+    summary: "apply every pending migration (--dry-run: list them and their locks)",
     positionals: [],
-    options: {},
-    examples: ["ple db migrate", "DATABASE_URL=postgres://app@db:5432/ple ple db migrate --json"],
-    async run(ctx) {
+    options: {
+      "dry-run": {
+        type: "boolean",
+        description: "list the pending migrations and the table locks each takes; change nothing",
+      },
+    },
+    examples: [
+      "ple db migrate --dry-run",
+      "ple db migrate",
+      "DATABASE_URL=postgres://app@db:5432/ple ple db migrate --json",
+    ],
+    async run(ctx, args) {
+      if (flag(args, "dry-run")) {
+        const plan = await dbMigratePlan(await ctx.db());
+        return { data: plan, human: renderPlan(plan) };
+      }
       const run = await dbMigrate(await ctx.db());
       return { data: run, human: renderRun(run) };
     },
   },
   {
     path: ["db", "rollback"],
-    summary: "roll back the last migration, or down to a version with --to",
+    summary: "roll back the last migration, or down to a version with --to (guarded)",
+    description: [
+      "A rollback that would drop tables or columns holding rows (or delete rows) is refused and",
+      "says what would be lost; --force writes a verified backup to PLE_BACKUP_DIR",
+      "(./ple-backups) first, prints its path, then rolls back. --dry-run lists the steps, the",
+      "table locks each takes and the data each drops, measured in a transaction that is",
+      "rolled back: nothing is changed.",
+    ].join("\n"),
     positionals: [],
     options: {
       to: {
         type: "string",
+        field: "version",
         valueName: "VERSION",
         description: "roll back every migration above this version (e.g. 003; 0 for all)",
       },
+      "dry-run": {
+        type: "boolean",
+        description: "list the steps, their locks and the data each drops; change nothing",
+      },
+      force: {
+        type: "boolean",
+        description: "roll back even though data is dropped (a verified backup is written first)",
+      },
     },
-    examples: ["ple db rollback", "ple db rollback --to 003"],
+    examples: [
+      "ple db rollback --dry-run",
+      "ple db rollback --to 003 --dry-run",
+      "ple db rollback --to 003 --force",
+    ],
     async run(ctx, args) {
       const to = stringOption(args, "to");
-      const run = await dbRollback(await ctx.db(), to === undefined ? {} : { to });
-      return { data: run, human: renderRun(run) };
+      const db = await ctx.db();
+      if (flag(args, "dry-run")) {
+        const plan = await dbRollbackPlan(db, to === undefined ? {} : { to });
+        return { data: plan, human: renderPlan(plan) };
+      }
+      const force = flag(args, "force");
+      const report = await dbRollback(db, {
+        ...(to === undefined ? {} : { to }),
+        force,
+        ...(force ? { backupDir: ctx.env.backupDir } : {}),
+      });
+      const saved = report.backup
+        ? `Backed up ${formatCount(report.backup.total_rows)} rows to ${report.backup.file} (verified) first.\n`
+        : "";
+      return { data: report, human: `${saved}${renderRun(report)}` };
     },
   },
   {

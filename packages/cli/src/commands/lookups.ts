@@ -16,6 +16,7 @@ import {
   type Person,
   PersonGetInput,
   PersonListInput,
+  PleError,
   parseInput,
   type Slot,
   SlotConfirmInput,
@@ -258,6 +259,18 @@ export async function history(
   } else {
     versions = await listHistory(db.knex, uid);
   }
+  const audit = await auditTrail(db.knex, trail);
+  if (audit.length === 0 && (await listHistory(db.knex, uid)).length === 0) {
+    // Never existed (a deleted record keeps its closed versions and audit entries).
+    const code = uid.startsWith("CO-")
+      ? "COMPANY_NOT_FOUND"
+      : uid.startsWith("SL-")
+        ? "SLOT_NOT_FOUND"
+        : "PERSON_NOT_FOUND";
+    throw new PleError(code, `${uid} has no history: no such record was ever stored`, {
+      field: "uid",
+    });
+  }
   const events = uid.startsWith("SL-")
     ? await slotEvents(db.knex, { slot_uid: uid as SlotListKey })
     : uid.startsWith("PE-")
@@ -267,7 +280,7 @@ export async function history(
     uid,
     as_of: asOf,
     versions,
-    audit: await auditTrail(db.knex, trail),
+    audit,
     slot_events: events,
   };
 }
@@ -455,6 +468,7 @@ export const lookupCommands: CommandSpec[] = [
     options: {
       "apollo-id": {
         type: "string",
+        field: "apollo_company_id",
         valueName: "ID",
         description: "find by Apollo account id instead",
       },
@@ -499,6 +513,7 @@ export const lookupCommands: CommandSpec[] = [
       },
       since: {
         type: "string",
+        field: "created_since",
         valueName: "TIME",
         description: "only companies created at or after (ISO date or time)",
       },
@@ -599,11 +614,13 @@ export const lookupCommands: CommandSpec[] = [
       ...pageOptions,
       company: {
         type: "string",
+        field: "company_uid",
         valueName: "COMPANY_UID",
         description: "only people of this company",
       },
       status: {
         type: "string",
+        field: "validation_status",
         valueName: "STATUS",
         description:
           "only this validation status (pending, valid, invalid, risky, throttled, error)",

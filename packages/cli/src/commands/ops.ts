@@ -1,34 +1,67 @@
 /** `ple backup`, `ple restore`, `ple retention purge`, `ple pii erase`: the operations that keep data safe. */
-import { resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { PleError } from "@ple/core";
 import {
   type BackupResult,
+  databaseChecksums,
+  effectivePeriods,
   erasePerson,
   migrateUp,
   migrationStatus,
   type PiiErasureResult,
   type PleDatabase,
   purgeRetention,
+  RETENTION_RULES,
   type RestoreResult,
   type RetentionPeriods,
   type RetentionPurgeResult,
   restoreBackup,
+  retentionSettings,
   vacuumErasedRows,
   verifyArchive,
   writeBackup,
 } from "@ple/db";
 import { type CommandSpec, flag, positional } from "../command.js";
 import { formatCount, renderTable } from "../output.js";
-import { UsageError } from "../usage-error.js";
 import { asActor } from "./actor.js";
 
 export function backup(db: PleDatabase, options: { file: string }): Promise<BackupResult> {
   return writeBackup(db.knex, resolve(options.file));
 }
 
+export interface SafetyBackup {
+  file: string;
+  total_rows: number;
+  /** True once the written archive was read back and matched its own checksums. */
+  verified: boolean;
+}
+
+/**
+ * The backup a destructive command (a rollback that drops data, a forced restore) writes
+ * before it changes anything: into `dir`, named for the command and the time, read back and
+ * checked against its own footer before the command goes on.
+ */
+export async function safetyBackup(
+  db: PleDatabase,
+  options: { dir: string; before: string },
+): Promise<SafetyBackup> {
+  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  const file = join(options.dir, `ple-before-${options.before}-${stamp}.backup.gz`);
+  const written = await writeBackup(db.knex, file);
+  await verifyArchive(file);
+  return { file, total_rows: written.total_rows, verified: true };
+}
+
 export interface RestoreReport extends RestoreResult {
   /** Migrations applied first, when the database was new (no schema yet). */
   migrated: string[];
+  /** The backup of the data a forced restore replaced (null: there was none to replace). */
+  backup: SafetyBackup | null;
 }
 
 /**
@@ -37,7 +70,7 @@ export interface RestoreReport extends RestoreResult {
  */
 export async function restore(
   db: PleDatabase,
-  options: { file: string; force?: boolean },
+  options: { file: string; force?: boolean; backupDir?: string },
 ): Promise<RestoreReport> {
   const file = resolve(options.file);
   const migrated: string[] = [];
@@ -55,16 +88,29 @@ export async function restore(
       migrated.push(name);
     }
   }
+  let safety: SafetyBackup | null = null;
+  if (options.force === true && migrated.length === 0) {
+    // Replacing data: keep a copy of what is there first, as a rollback does.
+    const { tables } = await verifyArchive(file);
+    const archived = new Map(tables.map((t) => [t.table, t.sha256]));
+    const current = await databaseChecksums(db.knex);
+    if (current.some((t) => t.rows > 0 && archived.get(t.table) !== t.sha256)) {
+      safety = await safetyBackup(db, {
+        dir: options.backupDir ?? resolve("ple-backups"),
+        before: "restore",
+      });
+    }
+  }
   const result = await restoreBackup(db.knex, file, { force: options.force ?? false });
-  return { ...result, migrated };
+  return { ...result, migrated, backup: safety };
 }
 
 export function retentionPurge(
   db: PleDatabase,
-  options: { periods: RetentionPeriods; dryRun?: boolean; actor: string },
+  options: { periods?: RetentionPeriods; dryRun?: boolean; actor: string },
 ): Promise<RetentionPurgeResult> {
   return asActor(db, options.actor, (trx) =>
-    purgeRetention(trx, options.periods, { dryRun: options.dryRun ?? false }),
+    purgeRetention(trx, options.periods ?? {}, { dryRun: options.dryRun ?? false }),
   );
 }
 
@@ -76,6 +122,21 @@ export async function piiErase(
   // The scrubbed row versions leave the table files too, not only every query.
   if (result.status === "erased") await vacuumErasedRows(db.knex);
   return result;
+}
+
+/** The settings and their defaults, from the registry (retention-rules.ts in @ple/db). */
+function retentionHelp(): string {
+  const lines = [
+    "Each table that grows with use has a period (whole days, or `forever`) set by a variable;",
+    "unset takes the default. The purge of history, audit and rejects is recorded in the audit",
+    "log (operation PURGE); current history versions are never purged.",
+  ];
+  const width = Math.max(...retentionSettings().map((s) => s.setting.length));
+  for (const s of retentionSettings()) {
+    const kept = s.defaultDays === null ? "forever" : `${s.defaultDays} days`;
+    lines.push(`  ${s.setting.padEnd(width)}  default ${kept}: ${s.tables.join(", ")}`);
+  }
+  return lines.join("\n");
 }
 
 function tableSummary(tables: { table: string; rows: number; sha256: string }[]): string {
@@ -119,8 +180,9 @@ export const opsCommands: CommandSpec[] = [
     description: [
       "The database must be at the archive's schema version; a brand-new one is migrated to it",
       "first. A database that already holds data is refused unless --force is given, which",
-      "replaces its data. Everything happens in one transaction: a restore that fails its",
-      "verification leaves the database as it was.",
+      "replaces its data after writing a verified backup of it to PLE_BACKUP_DIR (./ple-backups).",
+      "Everything happens in one transaction: a restore that fails its verification leaves the",
+      "database as it was. Works as a superuser or as the owner of the database's tables.",
     ].join("\n"),
     positionals: [{ name: "FILE", required: true, description: "the archive" }],
     options: {
@@ -128,65 +190,51 @@ export const opsCommands: CommandSpec[] = [
     },
     examples: ["ple restore ple-2026-11-26.backup.gz", "ple restore ple.backup.gz --force"],
     async run(ctx, args) {
+      const force = flag(args, "force");
       const result = await restore(await ctx.db(), {
         file: positional(args, 0, "FILE"),
-        force: flag(args, "force"),
+        force,
+        ...(force ? { backupDir: ctx.env.backupDir } : {}),
       });
       return {
         data: result,
-        human: `${result.migrated.length > 0 ? `Migrated the new database to ${result.schema_version ?? "(none)"} first.\n\n` : ""}${tableSummary(result.tables)}\n\nRestored ${formatCount(result.total_rows)} rows from ${result.file}; row counts and checksums verified.`,
+        human: `${result.backup ? `Backed up the data it replaces to ${result.backup.file} (verified) first.\n\n` : ""}${result.migrated.length > 0 ? `Migrated the new database to ${result.schema_version ?? "(none)"} first.\n\n` : ""}${tableSummary(result.tables)}\n\nRestored ${formatCount(result.total_rows)} rows from ${result.file}; row counts and checksums verified.`,
       };
     },
   },
   {
     path: ["retention", "purge"],
-    summary: "delete history, audit, reject and change-feed rows older than the configured periods",
-    description: [
-      "Periods (days) from the environment; unset keeps those rows forever:",
-      "  PLE_RETENTION_HISTORY_DAYS  closed history versions (current versions are never purged)",
-      "  PLE_RETENTION_AUDIT_DAYS    audit log and slot events",
-      "  PLE_RETENTION_REJECT_DAYS   import rejects",
-      "  PLE_RETENTION_EVENT_DAYS    change-feed events (ple events tail / relay)",
-      "The purge is recorded in the audit log (operation PURGE).",
-    ].join("\n"),
+    summary: "delete rows of every growing table older than its retention period",
+    description: retentionHelp(),
     positionals: [],
     options: {
       "dry-run": { type: "boolean", description: "count what would be deleted; delete nothing" },
     },
     examples: [
-      "PLE_RETENTION_AUDIT_DAYS=730 PLE_RETENTION_REJECT_DAYS=90 ple retention purge --dry-run",
-      "ple retention purge --json",
+      "ple retention purge --dry-run",
+      "PLE_RETENTION_AUDIT_DAYS=730 PLE_RETENTION_REJECT_DAYS=30 ple retention purge --json",
     ],
     async run(ctx, args) {
-      const periods = ctx.env.retention;
-      if (
-        periods.historyDays === null &&
-        periods.auditDays === null &&
-        periods.rejectDays === null &&
-        periods.eventDays === null
-      ) {
-        throw new UsageError(
-          "no retention period is configured: set PLE_RETENTION_HISTORY_DAYS, PLE_RETENTION_AUDIT_DAYS, PLE_RETENTION_REJECT_DAYS or PLE_RETENTION_EVENT_DAYS",
-        );
-      }
       const dryRun = flag(args, "dry-run");
+      const periods = effectivePeriods(ctx.env.retention);
       const result = await retentionPurge(await ctx.db(), {
         periods,
         dryRun,
         actor: ctx.env.actor,
       });
-      const rows = Object.entries(result.rows).map(([table, n]) => ({
-        table,
-        [dryRun ? "would_delete" : "deleted"]: n,
-      }));
-      const kept = (days: number | null) =>
-        days === null ? "kept forever" : `older than ${days} days`;
+      const rows = RETENTION_RULES.map((rule) => {
+        const days = periods[rule.setting] ?? null;
+        return {
+          table: rule.table,
+          kept: days === null ? "forever" : `${days} days`,
+          [dryRun ? "would_delete" : "deleted"]: result.rows[rule.table] ?? 0,
+        };
+      });
       return {
         data: result,
         human: [
           renderTable(rows),
           "",
-          `History: ${kept(periods.historyDays)}; audit: ${kept(periods.auditDays)}; rejects: ${kept(periods.rejectDays)}; events: ${kept(periods.eventDays)}.`,
           `${dryRun ? "Would delete" : "Deleted"} ${formatCount(result.total)} rows.`,
         ].join("\n"),
       };

@@ -3,82 +3,43 @@
  * command: migrate the embedded database, load the sample data when it is empty, make sure an
  * admin key exists, start the API and say how to call it).
  */
-import { createLogger, createServer, type PleServer } from "@ple/api";
-import { PleError } from "@ple/core";
+import { type ApiEnv, type PleServer, startApi } from "@ple/api";
 import {
   type CreatedApiKey,
   createApiKey,
   listApiKeys,
   migrateLatest,
-  migrationStatus,
   type PleDatabase,
 } from "@ple/db";
 import type { CommandContext, CommandSpec } from "../command.js";
 import { flag, intOption, stringOption } from "../command.js";
-import type { CliEnv } from "../env.js";
 import { renderJson } from "../output.js";
 import { UsageError } from "../usage-error.js";
 import { companyCount } from "./lookups.js";
 import { type SeedResult, seedSample } from "./seed.js";
 
 export interface ServeOptions {
-  port: number;
-  host: string;
-  logLevel?: CliEnv["api"]["LOG_LEVEL"];
-  /** Where the JSON request log goes (default: stderr). */
-  logDestination?: { write(chunk: string): unknown };
-  bodyLimitBytes?: number;
-  shutdownTimeoutMs?: number;
+  /** The API's settings (PORT, HOST, LOG_LEVEL, …), with --port/--host applied. */
+  env: ApiEnv;
+  /** Where the request log goes (default: stderr); readable on a terminal, JSON otherwise. */
+  logDestination?: { write(chunk: string): unknown; isTTY?: boolean };
 }
 
 export interface RunningServer {
   url: string;
   server: PleServer;
+  /** Migrations the start-up applied. */
+  migrated: string[];
 }
 
-/** Starts the API on a migrated database; refuses one with pending migrations or drift. */
+/** Starts the API through @ple/api's startApi: the same start-up as the API's own main. */
 export async function serve(db: PleDatabase, options: ServeOptions): Promise<RunningServer> {
-  const status = await migrationStatus(db);
-  if (status.pending.length > 0) {
-    throw new PleError(
-      "MIGRATION_FAILED",
-      `the database has ${status.pending.length} pending migration(s) (${status.pending.join(", ")}): run \`ple db migrate\` first`,
-      { details: { pending: status.pending } },
-    );
-  }
-  if (status.drift.length > 0) {
-    throw new PleError(
-      "MIGRATION_DRIFT",
-      `applied migrations changed since: ${status.drift.join(", ")}; see \`ple db status\``,
-      { details: { drift: status.drift } },
-    );
-  }
-  const logger = createLogger({
-    level: options.logLevel ?? "info",
-    destination: options.logDestination ?? process.stderr,
-  });
-  const server = createServer({
+  const started = await startApi({
     db,
-    logger,
-    ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
-    ...(options.shutdownTimeoutMs === undefined
-      ? {}
-      : { shutdownTimeoutMs: options.shutdownTimeoutMs }),
+    env: options.env,
+    logDestination: options.logDestination ?? process.stderr,
   });
-  try {
-    const url = await server.listen(options.port, options.host);
-    return { url, server };
-  } catch (err) {
-    const code = err instanceof Error && "code" in err ? err.code : undefined;
-    if (code === "EADDRINUSE") {
-      throw new PleError(
-        "VALIDATION_FAILED",
-        `port ${options.port} on ${options.host} is in use: set PORT (or --port) to a free one`,
-        { field: "port", details: { reason: "in_use" } },
-      );
-    }
-    throw err;
-  }
+  return { url: started.url, server: started.server, migrated: started.migrated };
 }
 
 export interface StartResult {
@@ -119,14 +80,13 @@ export function curlExample(url: string, key: string): string {
   return `curl -s -H 'Authorization: Bearer ${key}' '${url.replace(/\/$/, "")}/trpc/companies.list?input=${input}'`;
 }
 
-function listenOptions(ctx: CommandContext, args: Parameters<CommandSpec["run"]>[1]) {
+function listenOptions(ctx: CommandContext, args: Parameters<CommandSpec["run"]>[1]): ServeOptions {
+  const port = intOption(args, "port", { min: 0, max: 65_535 });
+  const host = stringOption(args, "host");
+  const env = ctx.env.api;
   return {
-    port: intOption(args, "port", { min: 0, max: 65_535 }) ?? ctx.env.api.PORT,
-    host: stringOption(args, "host") ?? ctx.env.api.HOST,
-    logLevel: ctx.env.api.LOG_LEVEL,
+    env: { ...env, PORT: port ?? env.PORT, HOST: host ?? env.HOST },
     logDestination: ctx.io.stderr,
-    bodyLimitBytes: ctx.env.api.PLE_API_BODY_LIMIT_BYTES,
-    shutdownTimeoutMs: ctx.env.api.PLE_API_SHUTDOWN_TIMEOUT_MS,
   };
 }
 
@@ -152,11 +112,14 @@ async function runUntilShutdown(ctx: CommandContext, running: RunningServer): Pr
 export const serveCommands: CommandSpec[] = [
   {
     path: ["serve"],
-    summary: "run the tRPC API over HTTP (the database must be migrated)",
+    summary: "run the tRPC API over HTTP (applies pending migrations first)",
     description: [
       "Serves /trpc/<procedure> and /health. Requests authenticate with an API key",
       "(`ple apikey create`): 'Authorization: Bearer <key>' or 'X-API-Key: <key>'.",
-      "Settings: PORT, HOST, LOG_LEVEL, PLE_API_BODY_LIMIT_BYTES, PLE_API_SHUTDOWN_TIMEOUT_MS.",
+      "The same start-up as `pnpm --filter @ple/api start`: pending migrations are applied",
+      "(under the runner's lock); a database whose applied migration files changed is refused.",
+      "Settings: PORT, HOST, LOG_LEVEL, PLE_API_BODY_LIMIT_BYTES, PLE_API_SHUTDOWN_TIMEOUT_MS,",
+      "PLE_API_KEY_CACHE_MS. Logs go to stderr: readable on a terminal, JSON otherwise.",
       "Stops gracefully on Ctrl-C / SIGTERM.",
     ].join("\n"),
     positionals: [],

@@ -1,4 +1,7 @@
 /** The migration runner, status, verification and linter over the SQL pairs in `migrations/`. */
+
+export { dropInvalidIndexes } from "./apply.js";
+export { MIGRATIONS_SCHEMA } from "./bookkeeping.js";
 export { catalogDump, diffCatalogDumps } from "./catalog.js";
 export {
   DEFAULT_MIGRATIONS_DIR,
@@ -13,20 +16,29 @@ export {
   lintMigrationScript,
   lintMigrations,
 } from "./lint.js";
+export { unlockMigrations } from "./lock.js";
 export {
-  dropInvalidIndexes,
-  MIGRATIONS_SCHEMA,
+  type DataDropped,
+  LOCK_BLOCKS,
+  LOCK_MODES,
+  type LockMode,
+  type MigrationPlan,
+  type PlannedLock,
+  type PlannedStep,
+  planMigrate,
+  planRollback,
+  type RowsLost,
+  statementLocks,
+} from "./plan.js";
+export { migrationRunLog, type RunLogEntry } from "./run-log.js";
+export {
+  checkRollbackTarget,
   type MigrationOptions,
   type MigrationRun,
-  type MigrationStatus,
-  type MigrationStatusEntry,
   migrateDown,
   migrateLatest,
   migrateUp,
-  migrationRunLog,
-  migrationStatus,
-  type RunLogEntry,
   rollbackTo,
-  unlockMigrations,
 } from "./runner.js";
+export { type MigrationStatus, type MigrationStatusEntry, migrationStatus } from "./status.js";
 export { type MigrationVerification, type VerifyReport, verifyMigrations } from "./verify.js";
