@@ -737,6 +737,10 @@ async function claimBench(url: string): Promise<ClaimFigures> {
     return { claims: times.length, slots, times: times.sort((a, b) => a - b) };
   } finally {
     await db.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Change feed: EVENTS_N events written in one transaction, then relayed to JetStream
 // ---------------------------------------------------------------------------
 
