@@ -16,8 +16,8 @@ export {
 } from "./database.js";
 export { ConfigError, type DbEnv, parseEnv, readDbEnv } from "./env.js";
 export { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "./errors.js";
-export * from "./export.js";
 export * from "./events.js";
+export * from "./export.js";
 export * from "./history.js";
 export * from "./idempotency.js";
 export * from "./import-plan.js";
@@ -36,7 +36,7 @@ export * from "./people.js";
 export * from "./pii.js";
 export * from "./recanonicalise.js";
 export * from "./retention.js";
-export * from "./slot-work.js";
 export * from "./retention-rules.js";
 export * from "./schema-sql.js";
+export * from "./slot-work.js";
 export * from "./slots.js";

@@ -111,12 +111,15 @@ export const KEPT_TABLES: Readonly<Record<string, string>> = {
     "one tombstone per erased person, the proof of the erasure (no personal data)",
   "marketing.slot_transition": "reference data written by migration 001 (the slot state machine)",
   "marketing.idna_mapping": "reference data written by migration 009 (UTS #46 mapping table)",
-  "marketing.idna_pattern": "reference data written by migration 009 (UTS #46 joiner and bidi rules)",
+  "marketing.idna_pattern":
+    "reference data written by migration 009 (UTS #46 joiner and bidi rules)",
   "marketing.unicode_decomposition": "reference data written by migration 009 (NFC decompositions)",
-  "marketing.unicode_combining_class": "reference data written by migration 009 (canonical combining classes)",
+  "marketing.unicode_combining_class":
+    "reference data written by migration 009 (canonical combining classes)",
   "marketing.unicode_composition": "reference data written by migration 009 (NFC compositions)",
   "marketing.event_clock": "one row: the last change-feed position handed out",
-  "marketing.event_pending": "empty between transactions: those whose events get positions at commit",
+  "marketing.event_pending":
+    "empty between transactions: those whose events get positions at commit",
   "marketing.event_relay": "one row per relay: the position it published up to",
   "ple_migrations.knex_migrations": "one row per applied migration",
   "ple_migrations.knex_migrations_lock": "the runner's lock row",

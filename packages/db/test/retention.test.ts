@@ -54,7 +54,13 @@ describe("the retention registry", () => {
       expect(rule.why.length).toBeGreaterThan(10);
       const shared = RETENTION_RULES.filter((r) => r.setting === rule.setting);
       expect(new Set(shared.map((r) => r.defaultDays)).size, rule.setting).toBe(1);
-      if (rule.age !== "purge_retention") {
+      if (rule.age !== "purge_retention" && "purge" in rule.age) {
+        const fn = await db.knex.raw<{ rows: Array<{ fn: string | null }> }>(
+          "SELECT to_regprocedure(? || '(integer, boolean)')::text AS fn",
+          [rule.age.purge],
+        );
+        expect(fn.rows[0]?.fn, rule.age.purge).not.toBeNull();
+      } else if (rule.age !== "purge_retention") {
         const [schema = "", table = ""] = rule.table.split(".");
         const column = await db.knex.raw<{ rows: unknown[] }>(
           "SELECT 1 FROM information_schema.columns WHERE table_schema = ? AND table_name = ? AND column_name = ?",
