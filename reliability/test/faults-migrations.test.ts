@@ -20,6 +20,7 @@ const ALL = [
   "006_api_access",
   "007_operations",
   "008_import_speed",
+  "011_merge_and_update",
 ];
 
 let reference: TestDatabase;

@@ -19,6 +19,7 @@ export { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "./e
 export * from "./history.js";
 export * from "./idempotency.js";
 export * from "./import-rejects.js";
+export * from "./merge.js";
 export * from "./migrations/index.js";
 export { decodeCursor, encodeCursor, type KeysetCursor } from "./pagination.js";
 export * from "./people.js";

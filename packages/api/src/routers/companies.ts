@@ -12,13 +12,13 @@ import {
   PleError,
 } from "@ple/core";
 import {
-  createCompany,
   deleteCompany,
   getCompanyWithSlots,
   listCompanies,
   roleAllows,
   searchCompanies,
   updateCompany,
+  upsertCompany,
 } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { companyBatcherFor } from "../company-batcher.js";
@@ -28,7 +28,7 @@ export const companiesRouter = {
   /** Creates a company with its three slots; a known website or Apollo id answers status "exists". */
   create: writeProcedure
     .input(CompanyCreateInput)
-    .mutation(({ ctx, input }) => ctx.write((trx) => createCompany(trx, input))),
+    .mutation(({ ctx, input }) => ctx.write((trx) => upsertCompany(trx, input))),
 
   /** A company and its slots, by company_uid, website (any form) or apollo_company_id. */
   get: readProcedure

@@ -12,12 +12,12 @@ import {
   SetValidationInput,
 } from "@ple/core";
 import {
-  createPerson,
   getPerson,
   getSlotOfPerson,
   listPeople,
   setValidation,
   updatePerson,
+  upsertPerson,
 } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
@@ -29,7 +29,7 @@ export const peopleRouter = {
   /** Creates a person; a known email answers status "exists" with that person. */
   create: writeProcedure
     .input(PersonCreateInput)
-    .mutation(({ ctx, input }) => ctx.write((trx) => createPerson(trx, input))),
+    .mutation(({ ctx, input }) => ctx.write((trx) => upsertPerson(trx, input))),
 
   get: readProcedure.input(PersonGetInput).query(({ ctx, input }) => getPerson(ctx.db.knex, input)),
 
