@@ -7,8 +7,10 @@ import {
   CompanyMergeInput,
   isPleError,
   PersonCreateInput,
+  type PersonId,
   PersonMergeInput,
   type PleError,
+  type SlotUid,
 } from "@ple/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Queryable } from "../src/database.js";
@@ -78,8 +80,8 @@ async function person(fields: Partial<Record<string, string>> = {}) {
     )
   ).person;
 }
-function slotOf(companyUid: string, role: string): string {
-  return `SL-${companyUid}-${role}`;
+function slotOf(companyUid: string, role: string): SlotUid {
+  return `SL-${companyUid}-${role}` as SlotUid;
 }
 async function auditCount(uid: string): Promise<number> {
   return (await auditTrail(q, { uid, limit: 1000 })).length;
@@ -338,7 +340,7 @@ describe("company merge", () => {
         company_slots: null,
       });
       expect(real.company_slots[0]).toMatchObject({ person_id: dropPerson, status: dropState });
-      const events = await slotEvents(q, { person_id: String(keepPerson) });
+      const events = await slotEvents(q, { person_id: keepPerson as PersonId });
       expect(events.at(-1)?.event).toBe(keepState === "filled" ? "VACATED" : "REJECTED");
     } else {
       const dry = await mergeCompanies(q, { ...input, dry_run: true });
