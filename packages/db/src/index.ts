@@ -14,6 +14,7 @@ export {
   runScript,
   serverVersion,
 } from "./database.js";
+export * from "./duplicates.js";
 export { ConfigError, type DbEnv, parseEnv, readDbEnv } from "./env.js";
 export { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "./errors.js";
 export * from "./history.js";
