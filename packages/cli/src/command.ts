@@ -9,6 +9,8 @@ export interface OptionSpec {
   short?: string;
   /** Shown in help: `--to VERSION`. */
   valueName?: string;
+  /** A string option that may be given more than once; the command sees the values joined by ",". */
+  multiple?: boolean;
   description: string;
 }
 

@@ -5,6 +5,7 @@ import { dbCommands } from "./db.js";
 import { doctorCommands } from "./doctor.js";
 import { importCommands } from "./import-command.js";
 import { lookupCommands } from "./lookups.js";
+import { mergeCommands } from "./merge.js";
 import { opsCommands } from "./ops.js";
 import { seedCommands } from "./seed.js";
 import { serveCommands } from "./serve.js";
@@ -14,6 +15,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...dbCommands,
   ...importCommands,
   ...lookupCommands,
+  ...mergeCommands,
   ...opsCommands,
   ...apikeyCommands,
   ...seedCommands,

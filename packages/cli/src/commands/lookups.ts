@@ -40,8 +40,10 @@ import {
   linkPersonToSlot,
   listCompanies,
   listHistory,
+  listMerges,
   listPeople,
   listSlots,
+  type MergeRecord,
   type PleDatabase,
   proposePersonForSlot,
   rejectSlot,
@@ -217,6 +219,8 @@ export interface HistoryReport {
   versions: HistoryEntry[];
   audit: AuditEntry[];
   slot_events: SlotEvent[];
+  /** Merges the company or person took part in, kept or dropped. */
+  merges: MergeRecord[];
 }
 
 /** A record's versions (or its version as of a time), audit trail and slot events. */
@@ -252,6 +256,7 @@ export async function history(
     versions,
     audit: await auditTrail(db.knex, trail),
     slot_events: events,
+    merges: uid.startsWith("SL-") ? [] : await listMerges(db.knex, uid),
   };
 }
 
@@ -336,6 +341,22 @@ function renderHistory(r: HistoryReport): string {
       renderTable(
         r.slot_events.map((e) => ({ ...e }) as Record<string, unknown>),
         ["at", "event", "slot_uid", "person_id", "previous_person_id", "actor"],
+      ),
+    );
+  }
+  if (r.merges.length > 0) {
+    lines.push(
+      "",
+      "Merges:",
+      renderTable(
+        r.merges.map((m) => ({
+          at: m.at,
+          kept: m.kept_uid,
+          dropped: m.dropped_uid,
+          filled: m.filled_columns.join(","),
+          released: m.released.map((p) => p.person_id).join(","),
+          actor: m.actor,
+        })),
       ),
     );
   }
