@@ -256,7 +256,7 @@ BEGIN
 END;
 $$;
 
--- Applies an on_existing policy to a locked company row. Returns the API
+-- Applies an on_existing policy to a company row it locks. Returns the API
 -- names of the fields that changed; an UPDATE is issued only when one did,
 -- so a call that changes nothing writes no history and no audit row.
 CREATE FUNCTION marketing.apply_company_policy(
@@ -275,9 +275,15 @@ DECLARE
   v_new marketing.company;
   v_changed text[] := ARRAY[]::text[];
 BEGIN
-  SELECT * INTO v_row FROM marketing.company AS c WHERE c.company_uid = p_company_uid FOR UPDATE;
-  IF NOT FOUND OR p_policy = 'skip' THEN
-    RETURN v_changed;
+  -- The row is locked (KEY SHARE to read, NO KEY UPDATE to change it) so that a merge cannot
+  -- delete it under this call; NULL when it is gone (merged away meanwhile: look again).
+  IF p_policy = 'skip' THEN
+    PERFORM 1 FROM marketing.company AS c WHERE c.company_uid = p_company_uid FOR KEY SHARE;
+    RETURN CASE WHEN FOUND THEN v_changed END;
+  END IF;
+  SELECT * INTO v_row FROM marketing.company AS c WHERE c.company_uid = p_company_uid FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
+    RETURN NULL;
   END IF;
   v_new := v_row;
   IF p_policy = 'update' THEN
@@ -368,6 +374,17 @@ BEGIN
       CASE WHEN v_match.matched_by = 'website' THEN NULL ELSE v_website END,
       v_apollo, v_ein
     );
+    IF v_changed IS NULL THEN
+      -- Merged away between the look-up and the lock: its keys now lead to the company kept.
+      IF v_attempt >= 3 THEN
+        RAISE EXCEPTION USING
+          ERRCODE = '40001',
+          MESSAGE = format('website: the company of %s was merged concurrently; retry', v_website),
+          COLUMN = 'website',
+          SCHEMA = 'marketing';
+      END IF;
+      CONTINUE;
+    END IF;
     INSERT INTO marketing.company_slot (slot_uid, company_uid, role)
     SELECT marketing.gen_slot_uid(v_match.company_uid, r.role), v_match.company_uid, r.role
       FROM unnest(ARRAY['CEO', 'CFO', 'HR']) AS r(role)
@@ -433,7 +450,8 @@ BEGIN
 END;
 $$;
 
--- on_existing for a locked person row (name, LinkedIn URL, company, title).
+-- on_existing for a person row it locks (name, LinkedIn URL, company, title); NULL when the
+-- person is gone (merged away meanwhile).
 CREATE FUNCTION marketing.apply_person_policy(
   p_person_id text,
   p_policy text,
@@ -450,9 +468,13 @@ DECLARE
   v_new marketing.people;
   v_changed text[] := ARRAY[]::text[];
 BEGIN
-  SELECT * INTO v_row FROM marketing.people AS p WHERE p.person_id = p_person_id FOR UPDATE;
-  IF NOT FOUND OR p_policy = 'skip' THEN
-    RETURN v_changed;
+  IF p_policy = 'skip' THEN
+    PERFORM 1 FROM marketing.people AS p WHERE p.person_id = p_person_id FOR KEY SHARE;
+    RETURN CASE WHEN FOUND THEN v_changed END;
+  END IF;
+  SELECT * INTO v_row FROM marketing.people AS p WHERE p.person_id = p_person_id FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
+    RETURN NULL;
   END IF;
   v_new := v_row;
   IF p_policy = 'update' THEN
@@ -514,11 +536,18 @@ DECLARE
   v_created json;
   v_changed text[];
   v_attempt integer := 0;
+  v_i integer;
 BEGIN
-  IF v_company IS NOT NULL AND NOT EXISTS (
-    SELECT 1 FROM marketing.company AS c WHERE c.company_uid = v_company
-  ) THEN
-    v_company := coalesce(marketing.resolve_company_alias('company_uid', v_company), v_company);
+  -- The company is locked (KEY SHARE) so a merge cannot drop it under this call; one merged
+  -- away (before or while waiting for the lock) names the company kept.
+  IF v_company IS NOT NULL THEN
+    PERFORM marketing.parse_uid(v_company, 'company');
+    FOR v_i IN 1..3 LOOP
+      PERFORM 1 FROM marketing.company AS c WHERE c.company_uid = v_company FOR KEY SHARE;
+      EXIT WHEN FOUND;
+      EXIT WHEN marketing.resolve_company_alias('company_uid', v_company) IS NULL;
+      v_company := marketing.resolve_company_alias('company_uid', v_company);
+    END LOOP;
   END IF;
   LOOP
     v_attempt := v_attempt + 1;
@@ -538,18 +567,26 @@ BEGIN
       END IF;
       CONTINUE;
     END IF;
-    IF v_company IS NOT NULL AND v_policy <> 'skip' THEN
-      PERFORM marketing.parse_uid(v_company, 'company');
-      IF NOT EXISTS (SELECT 1 FROM marketing.company AS c WHERE c.company_uid = v_company) THEN
-        PERFORM marketing.raise_error(
-          'PL004', 'company_uid', format('company_uid: no company %s', v_company),
-          jsonb_build_object('company_uid', v_company)
-        );
-      END IF;
+    IF v_company IS NOT NULL AND v_policy <> 'skip'
+       AND NOT EXISTS (SELECT 1 FROM marketing.company AS c WHERE c.company_uid = v_company) THEN
+      PERFORM marketing.raise_error(
+        'PL004', 'company_uid', format('company_uid: no company %s', v_company),
+        jsonb_build_object('company_uid', v_company)
+      );
     END IF;
     v_changed := marketing.apply_person_policy(
       v_match.person_id, v_policy, v_name, v_linkedin, v_company, v_title
     );
+    IF v_changed IS NULL THEN
+      IF v_attempt >= 3 THEN
+        RAISE EXCEPTION USING
+          ERRCODE = '40001',
+          MESSAGE = format('email: the person of %s was merged concurrently; retry', v_email),
+          COLUMN = 'email',
+          SCHEMA = 'marketing';
+      END IF;
+      CONTINUE;
+    END IF;
     RETURN json_build_object(
       'status', CASE WHEN v_policy = 'skip' THEN 'exists'
                      WHEN cardinality(v_changed) > 0 THEN 'updated'
@@ -843,16 +880,18 @@ DECLARE
   v_filled text[] := ARRAY[]::text[];
   v_merge_id bigint;
 BEGIN
-  -- Both people, then the slots either holds, locked in a fixed order. A link
-  -- of the dropped person that races with this waits on its row (the slot's
-  -- foreign key) and fails once it is gone.
-  PERFORM 1 FROM marketing.people AS p
-   WHERE p.person_id IN (p_keep, p_drop)
-   ORDER BY p.person_id
+  -- Slots before people, as a link (slot, then the person through the slot's
+  -- foreign key) and a company merge take them: the slots either holds, then
+  -- the kept person (NO KEY UPDATE: links of them elsewhere go on) and the
+  -- dropped one (UPDATE: a link of them waits, and fails once they are gone),
+  -- then the slots again in case one was taken in between.
+  PERFORM 1 FROM marketing.company_slot AS s
+   WHERE s.person_id IN (p_keep, p_drop)
+   ORDER BY s.slot_uid
      FOR UPDATE;
-  SELECT * INTO v_keep FROM marketing.people AS p WHERE p.person_id = p_keep;
+  SELECT * INTO v_keep FROM marketing.people AS p WHERE p.person_id = p_keep FOR NO KEY UPDATE;
   IF NOT FOUND THEN PERFORM marketing.raise_merge_missing('person', 'keep', p_keep); END IF;
-  SELECT * INTO v_drop FROM marketing.people AS p WHERE p.person_id = p_drop;
+  SELECT * INTO v_drop FROM marketing.people AS p WHERE p.person_id = p_drop FOR UPDATE;
   IF NOT FOUND THEN PERFORM marketing.raise_merge_missing('person', 'drop', p_drop); END IF;
   IF EXISTS (SELECT 1 FROM marketing.pii_erasure AS e WHERE e.person_id IN (p_keep, p_drop)) THEN
     PERFORM marketing.raise_validation(

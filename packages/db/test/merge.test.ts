@@ -519,54 +519,56 @@ describe("person merge", () => {
 });
 
 describe("on the embedded database", () => {
+  let e: Awaited<ReturnType<typeof createEmbeddedTestDatabase>>;
+  // Building the embedded image runs every migration in PGlite: a hook's time, not a test's.
+  beforeAll(async () => {
+    e = await createEmbeddedTestDatabase();
+  });
+  afterAll(() => e?.drop());
+
   it("upserts with fill and merges two companies", async () => {
-    const e = await createEmbeddedTestDatabase();
-    try {
-      const k = e.db.knex;
-      const keep = await createCompany(
-        k,
-        CompanyCreateInput.parse({ company_name: "Acme", website: "acme.com" }),
-      );
-      const drop = await createCompany(
-        k,
-        CompanyCreateInput.parse({
-          company_name: "Acme Inc",
-          website: "acme.co.uk",
-          apollo_company_id: "apollo-acme",
-        }),
-      );
-      const filled = await upsertCompany(
-        k,
-        CompanyCreateInput.parse({
-          company_name: "Acme",
-          website: "acme.com",
-          ein: "12-3456789",
-          on_existing: "fill",
-        }),
-      );
-      expect(filled).toMatchObject({ status: "updated", changed: ["ein"] });
-      const dry = await mergeCompanies(
-        k,
-        CompanyMergeInput.parse({
-          keep: keep.company.company_uid,
-          drop: drop.company.company_uid,
-          dry_run: true,
-        }),
-      );
-      const merged = await mergeCompanies(
-        k,
-        CompanyMergeInput.parse({ keep: keep.company.company_uid, drop: drop.company.company_uid }),
-      );
-      expect({ ...merged, dry_run: true }).toEqual({
-        ...dry,
-        company: merged.company,
-        company_slots: merged.company_slots,
-      });
-      expect(merged.filled).toEqual(["apollo_company_id"]);
-      const found = await getCompanyWithSlots(k, { website: "acme.co.uk" });
-      expect(found.merged_from).toBe(drop.company.company_uid);
-    } finally {
-      await e.drop();
-    }
+    const k = e.db.knex;
+    const keep = await createCompany(
+      k,
+      CompanyCreateInput.parse({ company_name: "Acme", website: "acme.com" }),
+    );
+    const drop = await createCompany(
+      k,
+      CompanyCreateInput.parse({
+        company_name: "Acme Inc",
+        website: "acme.co.uk",
+        apollo_company_id: "apollo-acme",
+      }),
+    );
+    const filled = await upsertCompany(
+      k,
+      CompanyCreateInput.parse({
+        company_name: "Acme",
+        website: "acme.com",
+        ein: "12-3456789",
+        on_existing: "fill",
+      }),
+    );
+    expect(filled).toMatchObject({ status: "updated", changed: ["ein"] });
+    const dry = await mergeCompanies(
+      k,
+      CompanyMergeInput.parse({
+        keep: keep.company.company_uid,
+        drop: drop.company.company_uid,
+        dry_run: true,
+      }),
+    );
+    const merged = await mergeCompanies(
+      k,
+      CompanyMergeInput.parse({ keep: keep.company.company_uid, drop: drop.company.company_uid }),
+    );
+    expect({ ...merged, dry_run: true }).toEqual({
+      ...dry,
+      company: merged.company,
+      company_slots: merged.company_slots,
+    });
+    expect(merged.filled).toEqual(["apollo_company_id"]);
+    const found = await getCompanyWithSlots(k, { website: "acme.co.uk" });
+    expect(found.merged_from).toBe(drop.company.company_uid);
   });
 });
