@@ -1007,3 +1007,55 @@ BEGIN
   RETURN v_result;
 END;
 $$;
+
+-- ---------------------------------------------------------------------------
+-- Erasure reaches the people merged into the erased person
+-- ---------------------------------------------------------------------------
+
+-- When erase_person records its tombstone (audit maintenance is on), the
+-- people merged into the erased person are erased with them: their versions,
+-- their audit rows, the e-mail and LinkedIn URL anywhere in the audit log and
+-- the import rejects, the merge rows' copy of them, and their aliases, so the
+-- merged-away e-mail no longer resolves.
+CREATE FUNCTION marketing.erase_merged_people()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_merge marketing.record_merge;
+  v_needles text[];
+BEGIN
+  FOR v_merge IN
+    SELECT * FROM marketing.record_merge AS m
+     WHERE m.entity = 'person' AND m.kept_uid = NEW.person_id
+  LOOP
+    v_needles := array_remove(ARRAY[v_merge.dropped_values ->> 'email', v_merge.dropped_values ->> 'linkedin_url'], NULL);
+    UPDATE marketing.people_history AS h
+       SET row_data = marketing.erase_person_json(h.row_data, v_merge.dropped_uid)
+     WHERE h.person_id = v_merge.dropped_uid;
+    UPDATE marketing.audit_log AS a
+       SET old_values = marketing.erase_person_json(a.old_values, v_merge.dropped_uid),
+           new_values = marketing.erase_person_json(a.new_values, v_merge.dropped_uid)
+     WHERE a.table_name = 'people' AND a.record_key = v_merge.dropped_uid;
+    IF cardinality(v_needles) > 0 THEN
+      UPDATE marketing.audit_log AS a
+         SET old_values = marketing.erase_text(a.old_values::text, v_needles, '[erased]')::jsonb,
+             new_values = marketing.erase_text(a.new_values::text, v_needles, '[erased]')::jsonb
+       WHERE marketing.contains_any(coalesce(a.old_values::text, '') || ' ' || coalesce(a.new_values::text, ''), v_needles);
+      UPDATE marketing.import_reject AS r
+         SET raw_row = '[erased]',
+             message = marketing.erase_text(r.message, v_needles, '[erased]')
+       WHERE marketing.contains_any(r.raw_row || ' ' || r.message, v_needles);
+    END IF;
+    UPDATE marketing.record_merge AS m
+       SET dropped_values = marketing.erase_person_json(m.dropped_values, v_merge.dropped_uid)
+     WHERE m.merge_id = v_merge.merge_id;
+  END LOOP;
+  DELETE FROM marketing.person_alias AS a WHERE a.person_id = NEW.person_id;
+  RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER pii_erasure_erase_merged_people
+  AFTER INSERT ON marketing.pii_erasure
+  FOR EACH ROW EXECUTE FUNCTION marketing.erase_merged_people();

@@ -572,3 +572,50 @@ describe("on the embedded database", () => {
     expect(found.merged_from).toBe(drop.company.company_uid);
   });
 });
+
+describe("erasing a person", () => {
+  it("erases the people merged into them too: no trace of the dropped e-mail, which no longer resolves", async () => {
+    const keep = await person();
+    const dropEmail = `merged-away-${stamp}@example.com`;
+    const drop = (
+      await upsertPerson(
+        q,
+        PersonCreateInput.parse({
+          name: "Merged Away",
+          email: dropEmail,
+          linkedin_url: `https://www.linkedin.com/in/merged-away-${stamp}`,
+        }),
+      )
+    ).person;
+    await mergePeople(q, PersonMergeInput.parse({ keep: keep.person_id, drop: drop.person_id }));
+    expect((await getPerson(q, { email: dropEmail })).person_id).toBe(keep.person_id);
+    const traces = async () =>
+      Number(
+        (
+          await rows<{ n: number }>(
+            q,
+            `SELECT (SELECT count(*) FROM marketing.people_history WHERE row_data::text LIKE :like)
+            + (SELECT count(*) FROM marketing.audit_log
+                WHERE coalesce(old_values::text, '') || coalesce(new_values::text, '') LIKE :like)
+            + (SELECT count(*) FROM marketing.person_alias WHERE alias_value LIKE :like)
+            + (SELECT count(*) FROM marketing.record_merge WHERE dropped_values::text LIKE :like)
+            + (SELECT count(*) FROM marketing.people_history WHERE row_data::text LIKE '%Merged Away%') AS n`.replace(
+              /:like/g,
+              "?",
+            ),
+            [
+              `%merged-away-${stamp}%`,
+              `%merged-away-${stamp}%`,
+              `%merged-away-${stamp}%`,
+              `%merged-away-${stamp}%`,
+            ],
+          )
+        )[0]?.n,
+      );
+    expect(await traces()).toBeGreaterThan(0);
+    await rows(q, "SELECT marketing.erase_person(?)", [keep.person_id]);
+    expect(await traces()).toBe(0);
+    const err = await caught(getPerson(q, { email: dropEmail }));
+    expect(err.code).toBe("PERSON_NOT_FOUND");
+  });
+});

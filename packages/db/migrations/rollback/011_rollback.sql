@@ -1,6 +1,8 @@
 -- Reverses 011: the merge and upsert functions, the alias and merge tables go,
 -- and insert_company_with_slots gets back its 001 definition (word for word).
 
+DROP TRIGGER pii_erasure_erase_merged_people ON marketing.pii_erasure;
+DROP FUNCTION marketing.erase_merged_people();
 DROP FUNCTION marketing.merge_people(text, text, boolean);
 DROP FUNCTION marketing.merge_people_apply(text, text);
 DROP FUNCTION marketing.merge_companies(text, text, jsonb, boolean);
