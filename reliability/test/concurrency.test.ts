@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { formatSlotUid, isCompanyUid, isPersonId, isSlotUid, type Role } from "@ple/core";
-import { catalogDump, migrateUp, migrationStatus } from "@ple/db";
+import { catalogDump, migrateUp, migrationStatus, readMigrationFiles } from "@ple/db";
 import { createTestDatabase, type TestDatabase } from "@ple/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCodeOf, type RunningApi, startApi, unique } from "../support/api.js";
@@ -471,17 +471,7 @@ describe("API clients racing for one slot", () => {
 });
 
 describe("two `ple db migrate` at once", () => {
-  const expectedMigrations = [
-    "001_initial_schema",
-    "002_people",
-    "003_ple_relationships",
-    "004_history_tracking",
-    "005_performance_indexes",
-    "006_api_access",
-    "007_operations",
-    "008_import_speed",
-    "009_idna",
-  ];
+  const expectedMigrations = readMigrationFiles().map((f) => f.name);
 
   interface MigrateOutput {
     migrations: string[];

@@ -3,7 +3,7 @@
  * (pg_terminate_backend) half-way — in the transactional 004 and at two points of
  * the non-transactional 005 — and `ple db migrate` is run again.
  */
-import { catalogDump, migrateUp, migrationStatus } from "@ple/db";
+import { catalogDump, migrateUp, migrationStatus, readMigrationFiles } from "@ple/db";
 import { createTestDatabase, type TestDatabase } from "@ple/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withClient } from "../support/database.js";
@@ -11,17 +11,7 @@ import { waitFor } from "../support/files.js";
 import { recordCheck } from "../support/metrics.js";
 import { jsonOf, runPle, spawnPle } from "../support/ple-binary.js";
 
-const ALL = [
-  "001_initial_schema",
-  "002_people",
-  "003_ple_relationships",
-  "004_history_tracking",
-  "005_performance_indexes",
-  "006_api_access",
-  "007_operations",
-  "008_import_speed",
-  "009_idna",
-];
+const ALL = readMigrationFiles().map((f) => f.name);
 
 let reference: TestDatabase;
 let cleanDump: string[];

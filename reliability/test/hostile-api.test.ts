@@ -147,6 +147,7 @@ function inputs(): Record<string, fc.Arbitrary<unknown>> {
     website: field("website"),
     apollo_company_id: field("text"),
     ein: fc.oneof(fc.constantFrom("12-3456789", "00-0000000", "123456789"), hostileString),
+    on_existing: fc.constantFrom("skip", "fill", "update", "merge"),
   };
   const personFields = {
     name: field("text"),
@@ -179,9 +180,25 @@ function inputs(): Record<string, fc.Arbitrary<unknown>> {
     "companies.search": objectOf({ query: field("text"), limit: field("int") }),
     "companies.update": objectOf({ company_uid: field("company"), patch: patchOf(companyFields) }),
     "companies.delete": objectOf({ company_uid: field("company"), force: field("bool") }),
+    "companies.merge": objectOf({
+      keep: field("company"),
+      drop: field("company"),
+      dry_run: field("bool"),
+      prefer: fc.oneof(
+        objectOf({ CEO: fc.constantFrom("keep", "drop", "both"), HR: field("role") }),
+        wrongType,
+      ),
+    }),
+    "people.merge": objectOf({
+      keep: field("person"),
+      drop: field("person"),
+      dry_run: field("bool"),
+    }),
+    "history.merges": objectOf({ uid: fc.oneof(field("company"), field("person")) }),
     "people.create": objectOf({
       ...personFields,
       source: fc.constantFrom("apollo", "csv", "manual", "ldap"),
+      on_existing: fc.constantFrom("skip", "fill", "update", "merge"),
     }),
     "people.get": objectOf({ person_id: field("person"), email: field("email") }),
     "people.list": objectOf({

@@ -24,6 +24,8 @@ export function trpcCodeFor(code: ErrorCode): TRPCErrorCode {
     case "COMPANY_HAS_FILLED_SLOTS":
     case "ALREADY_EXISTS":
     case "IDEMPOTENCY_CONFLICT":
+    case "IDENTITY_CONFLICT":
+    case "MERGE_CONFLICT":
     case "MIGRATION_LOCKED":
       return "CONFLICT";
     case "VALIDATION_FAILED":

@@ -3,7 +3,9 @@
  * publicProcedure (no key), readProcedure, writeProcedure and adminProcedure
  * (roles nest: admin ⊇ write ⊇ read). Write and admin procedures get
  * ctx.write(fn), which runs fn in one transaction under the caller's actor
- * and request id and makes it idempotent under an Idempotency-Key.
+ * and request id and makes it idempotent under an Idempotency-Key. A
+ * transaction that meets a deadlock or serialization failure (a retryable
+ * error) is rolled back and run again, up to WRITE_ATTEMPTS times.
  */
 import { createHash } from "node:crypto";
 import { PleError } from "@ple/core";
@@ -12,12 +14,16 @@ import {
   claimIdempotencyKey,
   roleAllows,
   saveIdempotentResponse,
+  toPleError,
   withActor,
 } from "@ple/db";
 import { getTRPCErrorFromUnknown, initTRPC, type TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { type Context, INVALID_KEY_MESSAGE, MISSING_KEY_MESSAGE } from "./context.js";
 import { describeError, toTRPCError } from "./errors.js";
+
+/** How many times ctx.write runs a transaction that PostgreSQL aborted as retryable. */
+const WRITE_ATTEMPTS = 3;
 
 /** The name under which API writes reach the audit log's application column. */
 export const APPLICATION = "ple-api";
@@ -139,25 +145,36 @@ const writes = t.middleware(async ({ ctx, next, path, getRawInput }) => {
     const requestHash = createHash("sha256")
       .update(canonicalJson((await getRawInput()) ?? null))
       .digest("hex");
-    return withActor(
-      ctx.db,
-      { actor: actor.keyId, requestId: ctx.requestId, application: APPLICATION },
-      async (trx) => {
-        const key = ctx.idempotencyKey;
-        if (key === null) return fn(trx);
-        const claim = { key, actor: actor.keyId, procedure: path, requestHash };
-        const claimed = await claimIdempotencyKey(trx, claim);
-        if (claimed.status === "replay") {
-          ctx.responseHeaders.set("Idempotent-Replayed", "true");
-          return superjson.deserialize(
-            claimed.response as Parameters<typeof superjson.deserialize>[0],
-          ) as T;
-        }
-        const result = await fn(trx);
-        await saveIdempotentResponse(trx, claim, superjson.serialize(result));
-        return result;
-      },
-    );
+    const run = () =>
+      withActor(
+        ctx.db,
+        { actor: actor.keyId, requestId: ctx.requestId, application: APPLICATION },
+        async (trx) => {
+          const key = ctx.idempotencyKey;
+          if (key === null) return fn(trx);
+          const claim = { key, actor: actor.keyId, procedure: path, requestHash };
+          const claimed = await claimIdempotencyKey(trx, claim);
+          if (claimed.status === "replay") {
+            ctx.responseHeaders.set("Idempotent-Replayed", "true");
+            return superjson.deserialize(
+              claimed.response as Parameters<typeof superjson.deserialize>[0],
+            ) as T;
+          }
+          const result = await fn(trx);
+          await saveIdempotentResponse(trx, claim, superjson.serialize(result));
+          return result;
+        },
+      );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        // Two writers that met in a deadlock: the one PostgreSQL aborted runs again, after a
+        // short random wait so that they do not meet again. Its transaction left nothing.
+        if (attempt >= WRITE_ATTEMPTS || toPleError(error).details?.retryable !== true) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
   };
   return next({ ctx: { write } });
 });

@@ -174,7 +174,11 @@ export async function runCli(
   try {
     const parseOptions: NonNullable<ParseArgsConfig["options"]> = {};
     for (const [key, o] of Object.entries({ ...spec.options, ...GLOBAL_OPTIONS })) {
-      parseOptions[key] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+      parseOptions[key] = {
+        type: o.type,
+        ...(o.short ? { short: o.short } : {}),
+        ...(o.multiple ? { multiple: true } : {}),
+      };
     }
     let parsed: ReturnType<typeof parseArgs>;
     try {
@@ -215,6 +219,7 @@ export async function runCli(
     const values: Record<string, string | boolean | undefined> = {};
     for (const [key, value] of Object.entries(parsed.values)) {
       if (typeof value === "string" || typeof value === "boolean") values[key] = value;
+      else if (Array.isArray(value)) values[key] = value.map(String).join(",");
     }
     const output = await spec.run(ctx, { positionals, values }).catch((err: unknown) => {
       throw asOptionError(err, spec, values);

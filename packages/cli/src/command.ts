@@ -15,6 +15,8 @@ export interface OptionSpec {
    * usage error naming the option as typed.
    */
   field?: string;
+  /** A string option that may be given more than once; the command sees the values joined by ",". */
+  multiple?: boolean;
   description: string;
 }
 

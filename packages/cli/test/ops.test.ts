@@ -3,7 +3,13 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { databaseChecksums, listImportRejects, openDatabase, type PleDatabase } from "@ple/db";
+import {
+  databaseChecksums,
+  listImportRejects,
+  openDatabase,
+  type PleDatabase,
+  readMigrationFiles,
+} from "@ple/db";
 import { createTestDatabase, type TestDatabase } from "@ple/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runImport } from "../src/commands/import.js";
@@ -43,7 +49,7 @@ describe("backup and restore", () => {
   it("round-trips every table into a fresh server database with identical checksums", async () => {
     const file = join(tempDir(), "ple.backup.gz");
     const written = await backup(source.db, { file });
-    expect(written.schema_version).toMatch(/^009_/);
+    expect(written.schema_version).toBe(readMigrationFiles().at(-1)?.name);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(written.tables.map((t) => t.table)).toEqual(
       expect.arrayContaining(["company", "people", "audit_log", "people_history", "slot_event"]),

@@ -245,11 +245,21 @@ function nonEmptyPatch(value: KeyCount, ctx: z.RefinementCtx) {
   }
 }
 
+/**
+ * What a create does to a record its keys already name: `skip` leaves it (status "exists"),
+ * `fill` sets only its empty fields, `update` overwrites them with the given non-empty values.
+ */
+export const ON_EXISTING = ["skip", "fill", "update"] as const;
+export const OnExisting = z.enum(ON_EXISTING);
+export type OnExisting = z.infer<typeof OnExisting>;
+
 export const CompanyCreateInput = z.strictObject({
   company_name: CompanyNameSchema,
   website: WebsiteSchema,
   apollo_company_id: ApolloCompanyIdSchema.nullish(),
   ein: EinInputSchema.nullish(),
+  /** Default skip. */
+  on_existing: OnExisting.optional(),
 });
 export type CompanyCreateInput = z.infer<typeof CompanyCreateInput>;
 
@@ -321,6 +331,8 @@ export const PersonCreateInput = z.strictObject({
   company_uid: CompanyUidSchema.nullish(),
   title: TitleSchema.nullish(),
   source: PersonSource.default("manual"),
+  /** Default skip. */
+  on_existing: OnExisting.optional(),
 });
 export type PersonCreateInput = z.infer<typeof PersonCreateInput>;
 
@@ -443,6 +455,42 @@ export const SlotEventsInput = z
         | { person_id: z.infer<typeof PersonIdSchema> },
   );
 export type SlotEventsInput = z.infer<typeof SlotEventsInput>;
+
+/** prefer ROLE=keep|drop: whose occupant stays when both companies have that slot occupied. */
+export const MergePrefer = z.enum(["keep", "drop"]);
+export type MergePrefer = z.infer<typeof MergePrefer>;
+
+export const CompanyMergeInput = z
+  .strictObject({
+    keep: CompanyUidSchema,
+    drop: CompanyUidSchema,
+    dry_run: z.boolean().default(false),
+    prefer: z.partialRecord(RoleSchema, MergePrefer).default({}),
+  })
+  .refine((input) => input.keep !== input.drop, {
+    message: "keep and drop must be two different companies",
+    path: ["drop"],
+  });
+export type CompanyMergeInput = z.infer<typeof CompanyMergeInput>;
+
+export const PersonMergeInput = z
+  .strictObject({
+    keep: PersonIdSchema,
+    drop: PersonIdSchema,
+    dry_run: z.boolean().default(false),
+  })
+  .refine((input) => input.keep !== input.drop, {
+    message: "keep and drop must be two different people",
+    path: ["drop"],
+  });
+export type PersonMergeInput = z.infer<typeof PersonMergeInput>;
+
+export const DuplicatesInput = z.strictObject({
+  /** Least score (0–100) of a pair to report. */
+  min_score: z.number().int().min(0).max(100).default(50),
+  limit: z.number().int().min(1).max(10_000).default(1_000),
+});
+export type DuplicatesInput = z.infer<typeof DuplicatesInput>;
 
 // ── zod errors → PleError ─────────────────────────────────────────────────────────────────────
 

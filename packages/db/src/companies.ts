@@ -10,6 +10,7 @@ import {
   type CompanyGetInput,
   type CompanyListInput,
   type CompanySearchInput,
+  type CompanyUid,
   type CompanyUpdateInput,
   type Page,
   PleError,
@@ -41,6 +42,8 @@ const COMPANY_COLUMNS = [
 export interface CompanyWithSlots {
   company: Company;
   slots: Slot[];
+  /** Present when the key asked for belonged to a company merged into this one: that UID. */
+  merged_from?: string;
 }
 
 export interface CreateCompanyResult extends CompanyWithSlots {
@@ -48,6 +51,21 @@ export interface CreateCompanyResult extends CompanyWithSlots {
   status: "created" | "exists";
   /** What the existing company matched on. */
   matched_by: "website" | "apollo_company_id" | null;
+}
+
+export interface UpsertCompanyResult extends CompanyWithSlots {
+  /**
+   * "created" for a new company; for one the website or Apollo id already names, "exists"
+   * (on_existing skip: nothing changed), "updated" (fill or update changed a field) or
+   * "unchanged" (fill or update had nothing to change).
+   */
+  status: "created" | "updated" | "unchanged" | "exists";
+  /** What the existing company matched on. */
+  matched_by: "website" | "apollo_company_id" | null;
+  /** The fields fill or update changed (API names: company_name, website, apollo_company_id, ein). */
+  changed: string[];
+  /** When the key matched a company merged away: its UID (the answer is the company kept). */
+  merged_from?: string;
 }
 
 export interface CompanySearchHit {
@@ -73,44 +91,63 @@ function notFound(field: string, value: string): PleError {
   });
 }
 
-async function slotsOf(q: Queryable, companyUid: string): Promise<Slot[]> {
-  const rows: unknown[] = await q("marketing.company_slot")
-    .where({ company_uid: companyUid })
-    .select("*")
-    .orderByRaw("array_position(ARRAY['CEO','CFO','HR']::text[], role)");
-  return rows.map((row) => Slot.parse(row));
-}
+const CREATE_STATUSES = new Set(["created", "updated", "unchanged", "exists"]);
 
-/** Creates a company with its three slots, or returns the existing one (by website or Apollo id). */
-export function createCompany(
+/**
+ * Creates a company with its three slots, or applies on_existing (default skip) to the one its
+ * website or Apollo id already names (marketing.upsert_company). Keys naming two different
+ * companies → IDENTITY_CONFLICT naming both.
+ */
+export function upsertCompany(
   q: Queryable,
   input: CompanyCreateInput,
-): Promise<CreateCompanyResult> {
+): Promise<UpsertCompanyResult> {
   return mapErrors(async () => {
     const result = await q.raw<{
-      rows: Array<{ result: { status: string; matched_by?: string; company_uid: string } }>;
-    }>("SELECT marketing.insert_company_with_slots(?, ?, ?, ?) AS result", [
+      rows: Array<{
+        result: {
+          status: string;
+          matched_by: string | null;
+          merged_from: string | null;
+          company_uid: string;
+          changed: string[];
+        };
+      }>;
+    }>("SELECT marketing.upsert_company(?, ?, ?, ?, ?) AS result", [
       input.company_name,
       input.website,
       input.apollo_company_id ?? null,
       input.ein ?? null,
+      input.on_existing ?? "skip",
     ]);
     const out = result.rows[0]?.result;
-    if (out === undefined)
-      throw new PleError("INTERNAL", "insert_company_with_slots returned nothing");
-    const row: unknown = await q(COMPANY)
-      .where({ company_uid: out.company_uid })
-      .first(COMPANY_COLUMNS);
+    if (out === undefined || !CREATE_STATUSES.has(out.status))
+      throw new PleError("INTERNAL", "upsert_company returned nothing");
+    const found = await getCompanyWithSlots(q, { company_uid: out.company_uid as CompanyUid });
     return {
-      status: out.status === "exists" ? "exists" : "created",
+      status: out.status as UpsertCompanyResult["status"],
       matched_by:
         out.matched_by === "website" || out.matched_by === "apollo_company_id"
           ? out.matched_by
           : null,
-      company: Company.parse(row),
-      slots: await slotsOf(q, out.company_uid),
+      changed: out.changed,
+      ...(out.merged_from === null ? {} : { merged_from: out.merged_from }),
+      company: found.company,
+      slots: found.slots,
     };
   });
+}
+
+/** upsertCompany with on_existing skip: creates the company or answers the one already known. */
+export async function createCompany(
+  q: Queryable,
+  input: CompanyCreateInput,
+): Promise<CreateCompanyResult> {
+  const { status, matched_by, company, slots } = await upsertCompany(q, {
+    ...input,
+    on_existing: "skip",
+  });
+  return { status: status === "created" ? "created" : "exists", matched_by, company, slots };
 }
 
 /** A company by uid, canonical website or Apollo id; COMPANY_NOT_FOUND naming the field. */
@@ -122,10 +159,29 @@ export function getCompany(q: Queryable, input: CompanyGetInput): Promise<Compan
         : "website" in input
           ? (["website", input.website] as const)
           : (["apollo_company_id", input.apollo_company_id] as const);
-    const row: unknown = await q(COMPANY).where(field, value).first(COMPANY_COLUMNS);
+    let row: unknown = await q(COMPANY).where(field, value).first(COMPANY_COLUMNS);
+    if (row === undefined) {
+      const alias = await resolveCompanyAlias(q, field, value);
+      if (alias !== null)
+        row = await q(COMPANY).where({ company_uid: alias.company_uid }).first(COMPANY_COLUMNS);
+    }
     if (row === undefined) throw notFound(field, value);
     return Company.parse(row);
   });
+}
+
+/** The company a merged-away key resolves to, and the UID it was merged from; null for none. */
+export async function resolveCompanyAlias(
+  q: Queryable,
+  field: "company_uid" | "website" | "apollo_company_id",
+  value: string,
+): Promise<{ company_uid: string; merged_from: string } | null> {
+  const row: { company_uid: string; merged_from: string } | undefined = await q(
+    "marketing.company_alias",
+  )
+    .where({ alias_kind: field, alias_value: value })
+    .first("company_uid", "merged_from");
+  return row ?? null;
 }
 
 const SLOT_COLUMNS = [
@@ -171,7 +227,14 @@ export function getCompanyWithSlots(
       [value],
     );
     const first = result.rows[0];
-    if (first === undefined) throw notFound(field, value);
+    if (first === undefined) {
+      const alias = await resolveCompanyAlias(q, field, value);
+      if (alias === null) throw notFound(field, value);
+      const kept = await getCompanyWithSlots(q, {
+        company_uid: alias.company_uid as CompanyUid,
+      });
+      return { ...kept, merged_from: alias.merged_from };
+    }
     const slots: Slot[] = [];
     for (const row of result.rows) {
       const slot = slotOfRow(row);

@@ -14,6 +14,7 @@ export {
   runScript,
   serverVersion,
 } from "./database.js";
+export * from "./duplicates.js";
 export { ConfigError, type DbEnv, parseEnv, readDbEnv } from "./env.js";
 export { fieldOfConstraint, mapErrors, messageWithoutSql, toPleError } from "./errors.js";
 export * from "./events.js";
@@ -22,6 +23,7 @@ export * from "./history.js";
 export * from "./idempotency.js";
 export * from "./import-plan.js";
 export * from "./import-rejects.js";
+export * from "./merge.js";
 export * from "./migrations/index.js";
 export {
   type CursorFilters,

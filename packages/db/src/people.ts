@@ -50,6 +50,19 @@ export interface CreatePersonResult {
   person: Person;
 }
 
+export interface UpsertPersonResult {
+  /**
+   * "created" for a new person; for one the email (or a merged-away email) already names,
+   * "exists" (on_existing skip), "updated" or "unchanged" (fill or update).
+   */
+  status: "created" | "updated" | "unchanged" | "exists";
+  person: Person;
+  /** The fields fill or update changed (name, linkedin_url, company_uid, title). */
+  changed: string[];
+  /** When the email belonged to a person merged away: that person's id. */
+  merged_from?: string;
+}
+
 function notFound(field: string, value: string): PleError {
   return new PleError("PERSON_NOT_FOUND", `No person with ${field} "${value}"`, {
     field,
@@ -63,34 +76,86 @@ async function readPerson(q: Queryable, personId: string): Promise<Person> {
   return Person.parse(row);
 }
 
-export function createPerson(q: Queryable, input: PersonCreateInput): Promise<CreatePersonResult> {
+const CREATE_STATUSES = new Set(["created", "updated", "unchanged", "exists"]);
+
+/**
+ * Creates a person, or applies on_existing (default skip) to the one the email already names
+ * (marketing.upsert_person). An email of one person with the LinkedIn URL of another →
+ * IDENTITY_CONFLICT naming both.
+ */
+export function upsertPerson(q: Queryable, input: PersonCreateInput): Promise<UpsertPersonResult> {
   return mapErrors(async () => {
-    const result = await q.raw<{ rows: Array<{ result: { status: string; person_id: string } }> }>(
-      "SELECT marketing.insert_person(?, ?, ?, ?, ?, ?) AS result",
-      [
-        input.name,
-        input.email,
-        input.linkedin_url ?? null,
-        input.company_uid ?? null,
-        input.title ?? null,
-        input.source,
-      ],
-    );
+    const result = await q.raw<{
+      rows: Array<{
+        result: {
+          status: string;
+          person_id: string;
+          merged_from: string | null;
+          changed: string[];
+        };
+      }>;
+    }>("SELECT marketing.upsert_person(?, ?, ?, ?, ?, ?, ?) AS result", [
+      input.name,
+      input.email,
+      input.linkedin_url ?? null,
+      input.company_uid ?? null,
+      input.title ?? null,
+      input.source,
+      input.on_existing ?? "skip",
+    ]);
     const out = result.rows[0]?.result;
-    if (out === undefined) throw new PleError("INTERNAL", "insert_person returned nothing");
+    if (out === undefined || !CREATE_STATUSES.has(out.status))
+      throw new PleError("INTERNAL", "upsert_person returned nothing");
     return {
-      status: out.status === "exists" ? "exists" : "created",
+      status: out.status as UpsertPersonResult["status"],
       person: await readPerson(q, out.person_id),
+      changed: out.changed,
+      ...(out.merged_from === null ? {} : { merged_from: out.merged_from }),
     };
   });
 }
 
-/** A person by id or normalised email; PERSON_NOT_FOUND naming the field. */
+/** upsertPerson with on_existing skip: creates the person or answers the one already known. */
+export async function createPerson(
+  q: Queryable,
+  input: PersonCreateInput,
+): Promise<CreatePersonResult> {
+  const { status, person } = await upsertPerson(q, { ...input, on_existing: "skip" });
+  return { status: status === "created" ? "created" : "exists", person };
+}
+
+/** The person a merged-away person_id or email resolves to; null for none. */
+export async function resolvePersonAlias(
+  q: Queryable,
+  field: "person_id" | "email",
+  value: string,
+): Promise<{ person_id: string; merged_from: string } | null> {
+  const row: { person_id: string; merged_from: string } | undefined = await q(
+    "marketing.person_alias",
+  )
+    .where({ alias_kind: field, alias_value: value })
+    .first("person_id", "merged_from");
+  return row ?? null;
+}
+
+/**
+ * A person by id or normalised email (a merged-away one's answers as the person kept);
+ * PERSON_NOT_FOUND naming the field.
+ */
 export function getPerson(q: Queryable, input: PersonGetInput): Promise<Person> {
   return mapErrors(async () => {
-    if ("person_id" in input) return readPerson(q, input.person_id);
-    const row: unknown = await q(PEOPLE).where({ email: input.email }).first(PERSON_COLUMNS);
-    if (row === undefined) throw notFound("email", input.email);
+    const [field, value] =
+      "person_id" in input
+        ? (["person_id", input.person_id] as const)
+        : (["email", input.email] as const);
+    let row: unknown = await q(PEOPLE).where(field, value).first(PERSON_COLUMNS);
+    if (row === undefined) {
+      // A person merged away answers as the person kept.
+      const alias = await resolvePersonAlias(q, field, value);
+      if (alias !== null)
+        row = await q(PEOPLE).where({ person_id: alias.person_id }).first(PERSON_COLUMNS);
+    }
+    if (row === undefined) throw notFound(field, value);
     return Person.parse(row);
   });
 }

@@ -161,6 +161,43 @@ describe.each(KINDS)("rolling back and re-applying the migrations (%s)", (kind) 
     for (const [name] of replaced) expect(await source(name)).toBe(body("009_idna.sql", name));
   });
 
+  it("down to 008 puts back insert_company_with_slots of 001 and drops what 011 added", async () => {
+    const source = async (name: string) =>
+      (
+        await row<{ src: string | null }>(
+          db.knex,
+          `SELECT (SELECT p.prosrc FROM pg_proc AS p
+                    WHERE p.pronamespace = 'marketing'::regnamespace AND p.proname = ?) AS src`,
+          [name],
+        )
+      ).src;
+    const body = (file: string, name: string) => {
+      const script = readFileSync(join(DEFAULT_MIGRATIONS_DIR, file), "utf8");
+      const start = script.indexOf(`FUNCTION marketing.${name}(`);
+      const open = script.indexOf("AS $$", start) + "AS $$".length;
+      return script.slice(open, script.indexOf("$$;", open));
+    };
+    const added = [
+      "upsert_company",
+      "upsert_person",
+      "merge_companies",
+      "merge_people",
+      "resolve_company_alias",
+    ];
+    expect(await source("insert_company_with_slots")).toBe(
+      body("011_merge_and_update.sql", "insert_company_with_slots"),
+    );
+    await rollbackTo(db, "008");
+    expect(await source("insert_company_with_slots")).toBe(
+      body("001_initial_schema.sql", "insert_company_with_slots"),
+    );
+    for (const name of added) expect(await source(name)).toBeNull();
+    await migrateLatest(db);
+    expect(await source("insert_company_with_slots")).toBe(
+      body("011_merge_and_update.sql", "insert_company_with_slots"),
+    );
+  });
+
   it("re-applied history starts from the rows that were there", async () => {
     await seed(`${kind}-history`);
     await rollbackTo(db, "003");

@@ -7,30 +7,41 @@ import {
   CompanyDeleteInput,
   CompanyGetInput,
   CompanyListInput,
+  CompanyMergeInput,
   CompanySearchInput,
   CompanyUpdateInput,
   PleError,
 } from "@ple/core";
 import {
-  createCompany,
   deleteCompany,
   getCompanyWithSlots,
   listCompanies,
+  mergeCompanies,
   roleAllows,
   searchCompanies,
   updateCompany,
+  upsertCompany,
 } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { companyBatcherFor } from "../company-batcher.js";
 import { readProcedure, writeProcedure } from "../trpc.js";
 
 export const companiesRouter = {
-  /** Creates a company with its three slots; a known website or Apollo id answers status "exists". */
+  /**
+   * Creates a company with its three slots. A company its website or Apollo id already names is
+   * handled by on_existing: skip (default) answers status "exists" and changes nothing; fill
+   * sets its empty fields, update overwrites them with the given non-empty values (status
+   * "updated" with the changed fields, or "unchanged"). Keys naming two companies →
+   * IDENTITY_CONFLICT naming both.
+   */
   create: writeProcedure
     .input(CompanyCreateInput)
-    .mutation(({ ctx, input }) => ctx.write((trx) => createCompany(trx, input))),
+    .mutation(({ ctx, input }) => ctx.write((trx) => upsertCompany(trx, input))),
 
-  /** A company and its slots, by company_uid, website (any form) or apollo_company_id. */
+  /**
+   * A company and its slots, by company_uid, website (any form) or apollo_company_id. A key of a
+   * company merged away answers the company kept, with merged_from naming the dropped UID.
+   */
   get: readProcedure
     .input(CompanyGetInput)
     .query(({ ctx, input }) =>
@@ -68,4 +79,14 @@ export const companiesRouter = {
     }
     return ctx.write((trx) => deleteCompany(trx, input));
   }),
+
+  /**
+   * Merges company drop into keep in one transaction: keep takes drop's fields where its own
+   * are empty, slots merge by role (MERGE_CONFLICT when both have one occupied, unless prefer
+   * says which stays), drop's people are re-pointed, and drop's UID, website and Apollo id
+   * resolve to keep from then on. dry_run answers the same and changes nothing.
+   */
+  merge: writeProcedure
+    .input(CompanyMergeInput)
+    .mutation(({ ctx, input }) => ctx.write((trx) => mergeCompanies(trx, input))),
 } satisfies TRPCRouterRecord;

@@ -3,7 +3,7 @@
  * slot assignment events per slot or per person.
  */
 import { AuditTrailInput, HistoryAsOfInput, SlotEventsInput } from "@ple/core";
-import { auditTrail, historyAsOf, listHistory, slotEvents } from "@ple/db";
+import { auditTrail, historyAsOf, listHistory, listMerges, slotEvents } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
 import { readProcedure } from "../trpc.js";
@@ -30,4 +30,9 @@ export const historyRouter = {
   slotEvents: readProcedure
     .input(SlotEventsInput)
     .query(({ ctx, input }) => slotEvents(ctx.db.knex, input)),
+
+  /** The merges a company or person took part in, kept or dropped, oldest first. */
+  merges: readProcedure
+    .input(HistoryVersionsInput)
+    .query(({ ctx, input }) => listMerges(ctx.db.knex, input.uid)),
 } satisfies TRPCRouterRecord;

@@ -8,16 +8,18 @@ import {
   PersonGetInput,
   PersonIdSchema,
   PersonListInput,
+  PersonMergeInput,
   PersonUpdateInput,
   SetValidationInput,
 } from "@ple/core";
 import {
-  createPerson,
   getPerson,
   getSlotOfPerson,
   listPeople,
+  mergePeople,
   setValidation,
   updatePerson,
+  upsertPerson,
 } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
@@ -26,10 +28,14 @@ import { readProcedure, writeProcedure } from "../trpc.js";
 export const PersonSlotInput = z.strictObject({ person_id: PersonIdSchema });
 
 export const peopleRouter = {
-  /** Creates a person; a known email answers status "exists" with that person. */
+  /**
+   * Creates a person. A person the email already names is handled by on_existing as in
+   * companies.create (skip, fill, update); an email of one person with the LinkedIn URL of
+   * another → IDENTITY_CONFLICT naming both.
+   */
   create: writeProcedure
     .input(PersonCreateInput)
-    .mutation(({ ctx, input }) => ctx.write((trx) => createPerson(trx, input))),
+    .mutation(({ ctx, input }) => ctx.write((trx) => upsertPerson(trx, input))),
 
   get: readProcedure.input(PersonGetInput).query(({ ctx, input }) => getPerson(ctx.db.knex, input)),
 
@@ -52,4 +58,12 @@ export const peopleRouter = {
   setValidation: writeProcedure
     .input(SetValidationInput)
     .mutation(({ ctx, input }) => ctx.write((trx) => setValidation(trx, input))),
+
+  /**
+   * Merges person drop into keep: keep takes drop's empty fields and its slot when only drop
+   * held one (both in slots → MERGE_CONFLICT); drop's id and email resolve to keep from then on.
+   */
+  merge: writeProcedure
+    .input(PersonMergeInput)
+    .mutation(({ ctx, input }) => ctx.write((trx) => mergePeople(trx, input))),
 } satisfies TRPCRouterRecord;

@@ -7,6 +7,7 @@ import { eventsCommands } from "./events.js";
 import { exportCommands } from "./export.js";
 import { importCommands } from "./import-command.js";
 import { lookupCommands } from "./lookups.js";
+import { mergeCommands } from "./merge.js";
 import { opsCommands } from "./ops.js";
 import { seedCommands } from "./seed.js";
 import { serveCommands } from "./serve.js";
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...exportCommands,
   ...lookupCommands,
   ...slotWorkCommands,
+  ...mergeCommands,
   ...opsCommands,
   ...eventsCommands,
   ...apikeyCommands,

@@ -41,8 +41,10 @@ import {
   linkPersonToSlot,
   listCompanies,
   listHistory,
+  listMerges,
   listPeople,
   listSlots,
+  type MergeRecord,
   type PleDatabase,
   proposePersonForSlot,
   rejectSlot,
@@ -235,6 +237,8 @@ export interface HistoryReport {
   versions: HistoryEntry[];
   audit: AuditEntry[];
   slot_events: SlotEvent[];
+  /** Merges the company or person took part in, kept or dropped. */
+  merges: MergeRecord[];
 }
 
 /** A record's versions (or its version as of a time), audit trail and slot events. */
@@ -282,6 +286,7 @@ export async function history(
     versions,
     audit,
     slot_events: events,
+    merges: uid.startsWith("SL-") ? [] : await listMerges(db.knex, uid),
   };
 }
 
@@ -372,6 +377,22 @@ function renderHistory(r: HistoryReport): string {
       renderTable(
         r.slot_events.map((e) => ({ ...e }) as Record<string, unknown>),
         ["at", "event", "slot_uid", "person_id", "previous_person_id", "actor"],
+      ),
+    );
+  }
+  if (r.merges.length > 0) {
+    lines.push(
+      "",
+      "Merges:",
+      renderTable(
+        r.merges.map((m) => ({
+          at: m.at,
+          kept: m.kept_uid,
+          dropped: m.dropped_uid,
+          filled: m.filled_columns.join(","),
+          released: m.released.map((p) => p.person_id).join(","),
+          actor: m.actor,
+        })),
       ),
     );
   }
