@@ -222,9 +222,7 @@ describe("API settings are read by the commands that start the API only", () => 
     const env = { PORT: "abc" };
     const status = captureIo();
     expect(await runCli(["db", "status"], status, { env, openDatabase: shared(t.db) })).toBe(0);
-    expect(status.out()).toContain(
-      `Current version: ${readMigrationFiles().at(-1)?.version}`,
-    );
+    expect(status.out()).toContain(`Current version: ${readMigrationFiles().at(-1)?.version}`);
     for (const command of ["serve", "start"]) {
       const io = captureIo();
       expect(await runCli([command], io, { env, openDatabase: shared(t.db) })).toBe(2);

@@ -117,6 +117,11 @@ export const KEPT_TABLES: Readonly<Record<string, string>> = {
   "marketing.unicode_combining_class":
     "reference data written by migration 009 (canonical combining classes)",
   "marketing.unicode_composition": "reference data written by migration 009 (NFC compositions)",
+  "marketing.record_merge":
+    "one row per merge (migration 011): what the dropped record held, so a merge can be read back",
+  "marketing.company_alias":
+    "the keys of merged-away companies: they keep resolving to the kept one",
+  "marketing.person_alias": "the keys of merged-away people: they keep resolving to the kept one",
   "marketing.event_clock": "one row: the last change-feed position handed out",
   "marketing.event_pending":
     "empty between transactions: those whose events get positions at commit",
