@@ -489,3 +489,31 @@ BEGIN
   RETURN v_count;
 END;
 $$;
+
+-- company.merged / person.merged: one event per row of record_merge (migration 011), written
+-- by the merge's own transaction. It carries UIDs only, never the dropped record's values.
+CREATE FUNCTION marketing.merge_events_insert()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  PERFORM marketing.emit_event(
+    NEW.entity || '.merged',
+    CASE NEW.entity
+      WHEN 'company' THEN jsonb_build_object('company_uid', NEW.kept_uid, 'merged_from', NEW.dropped_uid)
+      ELSE jsonb_build_object('person_id', NEW.kept_uid, 'merged_from', NEW.dropped_uid)
+    END,
+    jsonb_build_object(
+      'merge_id', NEW.merge_id,
+      'filled', to_jsonb(NEW.filled_columns),
+      'released', NEW.released,
+      'moved', NEW.moved
+    )
+  );
+  RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER record_merge_events
+  AFTER INSERT ON marketing.record_merge
+  FOR EACH ROW EXECUTE FUNCTION marketing.merge_events_insert();

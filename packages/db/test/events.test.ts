@@ -17,6 +17,7 @@ import {
   relayPosition,
   saveRelayPosition,
 } from "../src/events.js";
+import { mergeCompanies } from "../src/merge.js";
 import { erasePerson } from "../src/pii.js";
 import { purgeRetention } from "../src/retention.js";
 import { createEmbeddedTestDatabase, createTestDatabase } from "../src/testing.js";
@@ -295,6 +296,23 @@ describe.each([
       "slot.vacated",
       "person.erased",
     ]);
+  });
+
+  it("a company merge writes company.merged with both UIDs; a dry run writes nothing", async () => {
+    const keep = await newCompany(db.knex, "Merge Keep Events");
+    const drop = await newCompany(db.knex, "Merge Drop Events");
+    const head = await eventHead(db.knex);
+    await withActor(db, { actor: "merger" }, (trx) =>
+      mergeCompanies(trx, { keep, drop, dry_run: true, prefer: {} }),
+    );
+    expect((await readAll(db.knex, head)).filter((e) => e.type === "company.merged")).toEqual([]);
+    await withActor(db, { actor: "merger" }, (trx) =>
+      mergeCompanies(trx, { keep, drop, dry_run: false, prefer: {} }),
+    );
+    const merged = (await readAll(db.knex, head)).filter((e) => e.type === "company.merged");
+    expect(merged).toHaveLength(1);
+    expect(merged[0]?.uids).toEqual({ company_uid: keep, merged_from: drop });
+    expect(merged[0]?.actor).toBe("merger");
   });
 
   it("is append-only outside retention and erasure", async () => {

@@ -1,5 +1,7 @@
 -- Rollback of 014 change feed: the event triggers, functions and tables.
 
+DROP TRIGGER record_merge_events ON marketing.record_merge;
+DROP FUNCTION marketing.merge_events_insert();
 DROP TRIGGER pii_erasure_events ON marketing.pii_erasure;
 DROP TRIGGER people_events_update ON marketing.people;
 DROP TRIGGER people_events_insert ON marketing.people;
