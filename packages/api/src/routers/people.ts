@@ -4,6 +4,7 @@
  * transitions), and the slot a person holds.
  */
 import {
+  inputObject,
   PersonCreateInput,
   PersonGetInput,
   PersonIdSchema,
@@ -20,10 +21,9 @@ import {
   updatePerson,
 } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { z } from "zod";
 import { readProcedure, writeProcedure } from "../trpc.js";
 
-export const PersonSlotInput = z.strictObject({ person_id: PersonIdSchema });
+export const PersonSlotInput = inputObject({ person_id: PersonIdSchema });
 
 export const peopleRouter = {
   /** Creates a person; a known email answers status "exists" with that person. */
