@@ -1,4 +1,7 @@
-/** @ple/api — the tRPC API: router, context, HTTP server. The typed client is @ple/api/client. */
+/**
+ * @ple/api — the tRPC API: router, context, HTTP server, REST routes and their OpenAPI
+ * document. The typed client is @ple/api/client (shipped alone as @ple/client).
+ */
 export {
   ApiKeyCache,
   DEFAULT_API_KEY_CACHE_MS,
@@ -11,6 +14,8 @@ export { describeError, type PleErrorData, trpcCodeFor } from "./errors.js";
 export { checkHealth, type Health } from "./health.js";
 export { MAX_BATCH_SIZE } from "./limits.js";
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "./logger.js";
+export { buildOpenApiDocument, type OpenApiDocument } from "./rest/openapi.js";
+export { type ProcedurePath, type RestRoute, restRoutes } from "./rest/routes.js";
 export { type AppRouter, appRouter, createCaller } from "./root.js";
 export { type CreateServerOptions, createServer, type PleServer } from "./server.js";
 export { createCallerFactory } from "./trpc.js";
