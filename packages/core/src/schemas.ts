@@ -215,7 +215,7 @@ export type Page<T> = { items: T[]; next_cursor: string | null };
 
 // ── inputs ────────────────────────────────────────────────────────────────────────────────────
 
-/** The closest of `candidates` to `key` (a prefix or suffix of it, or at most a third of it mistyped). */
+/** The closest of `candidates` to `key`: one is a prefix or suffix of the other, or at most a third of it mistyped. */
 function closestKey(key: string, candidates: readonly string[]): string | undefined {
   // Levenshtein distance, two rows: a dozen keys of a few characters, not worth a dependency.
   const distance = (a: string, b: string): number => {
@@ -232,7 +232,7 @@ function closestKey(key: string, candidates: readonly string[]): string | undefi
   };
   const lower = key.toLowerCase();
   const related = candidates.find(
-    (c) => lower.startsWith(c) || lower.endsWith(c) || c.startsWith(lower),
+    (c) => lower.startsWith(c) || lower.endsWith(c) || c.startsWith(lower) || c.endsWith(lower),
   );
   if (related !== undefined) return related;
   let best: { key: string; distance: number } | undefined;
