@@ -7,7 +7,7 @@ const conditions = ["@ple/source"];
 
 export default defineConfig({
   test: {
-    projects: ["core", "db", "api", "cli"].map((name) => ({
+    projects: ["core", "db", "api", "client", "cli"].map((name) => ({
       resolve: { conditions },
       ssr: { resolve: { conditions } },
       test: {

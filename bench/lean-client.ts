@@ -1,5 +1,5 @@
 /**
- * A lean HTTP load client for `companies.get`, in the spirit of wrk or autocannon: node:http
+ * A lean HTTP load client for `companies.get` (tRPC) and `GET /v1/companies/{uid}` (REST), in the spirit of wrk or autocannon: node:http
  * with one keep-alive Agent (one socket per concurrent caller), speaking tRPC's HTTP protocol
  * directly — `GET /trpc/companies.get?input=<superjson input>` with `Authorization: Bearer` —
  * instead of the typed client's undici fetch, tRPC links and superjson, so that the load
@@ -14,9 +14,16 @@ import http from "node:http";
 const ROLES = ["CEO", "CFO", "HR"];
 
 export interface LeanClient {
-  /** Fetches one company by uid and verifies the answer; rejects on any mismatch. */
+  /** Fetches one company by uid over tRPC and verifies the answer; rejects on any mismatch. */
   get(companyUid: string): Promise<void>;
+  /** The same over REST: `GET /v1/companies/{uid}`, plain JSON with ISO dates. */
+  getRest(companyUid: string): Promise<void>;
   close(): void;
+}
+
+interface CompanyWithSlots {
+  company?: { company_uid?: unknown; company_name?: unknown; created_at?: unknown };
+  slots?: Array<{ company_uid?: unknown; role?: unknown; slot_uid?: unknown }>;
 }
 
 interface Envelope {
@@ -31,10 +38,13 @@ interface Envelope {
   };
 }
 
-function verify(body: string, companyUid: string): void {
-  const data = (JSON.parse(body) as Envelope).result?.data;
-  const company = data?.json?.company;
-  const slots = data?.json?.slots;
+function verifyCompany(
+  answer: CompanyWithSlots | undefined,
+  companyUid: string,
+  body: string,
+): void {
+  const company = answer?.company;
+  const slots = answer?.slots;
   if (company?.company_uid !== companyUid || typeof company.company_name !== "string") {
     throw new Error(`companies.get(${companyUid}) answered another company: ${body.slice(0, 200)}`);
   }
@@ -50,9 +60,23 @@ function verify(body: string, companyUid: string): void {
       throw new Error(`companies.get(${companyUid}) slot ${i} is wrong: ${JSON.stringify(slot)}`);
     }
   });
+}
+
+function verify(body: string, companyUid: string): void {
+  const data = (JSON.parse(body) as Envelope).result?.data;
+  verifyCompany(data?.json, companyUid, body);
   // superjson marks the timestamps as Dates; a plain-JSON answer would not round-trip.
   if (data?.meta?.values?.["company.created_at"] === undefined) {
     throw new Error(`companies.get(${companyUid}) answered no superjson Date metadata`);
+  }
+}
+
+function verifyRest(body: string, companyUid: string): void {
+  const answer = JSON.parse(body) as CompanyWithSlots;
+  verifyCompany(answer, companyUid, body);
+  const created = answer.company?.created_at;
+  if (typeof created !== "string" || Number.isNaN(Date.parse(created))) {
+    throw new Error(`GET /v1/companies/${companyUid} answered no ISO created_at`);
   }
 }
 
@@ -60,42 +84,51 @@ export function createLeanClient(base: string, apiKey: string, sockets: number):
   const url = new URL(base);
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   const headers = { Authorization: `Bearer ${apiKey}`, Accept: "application/json" };
+  const fetchChecked = (
+    path: string,
+    companyUid: string,
+    check: (body: string, companyUid: string) => void,
+  ) =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          method: "GET",
+          path,
+          headers,
+        },
+        (res) => {
+          res.setEncoding("utf8");
+          let body = "";
+          res.on("data", (chunk: string) => {
+            body += chunk;
+          });
+          res.on("end", () => {
+            try {
+              if (res.statusCode !== 200) {
+                throw new Error(`companies.get(${companyUid}): HTTP ${res.statusCode} ${body}`);
+              }
+              check(body, companyUid);
+              resolve();
+            } catch (error) {
+              reject(error);
+            }
+          });
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
   return {
     get(companyUid) {
       const input = encodeURIComponent(JSON.stringify({ json: { company_uid: companyUid } }));
-      return new Promise<void>((resolve, reject) => {
-        const req = http.request(
-          {
-            agent,
-            host: url.hostname,
-            port: url.port,
-            method: "GET",
-            path: `/trpc/companies.get?input=${input}`,
-            headers,
-          },
-          (res) => {
-            res.setEncoding("utf8");
-            let body = "";
-            res.on("data", (chunk: string) => {
-              body += chunk;
-            });
-            res.on("end", () => {
-              try {
-                if (res.statusCode !== 200) {
-                  throw new Error(`companies.get(${companyUid}): HTTP ${res.statusCode} ${body}`);
-                }
-                verify(body, companyUid);
-                resolve();
-              } catch (error) {
-                reject(error);
-              }
-            });
-            res.on("error", reject);
-          },
-        );
-        req.on("error", reject);
-        req.end();
-      });
+      return fetchChecked(`/trpc/companies.get?input=${input}`, companyUid, verify);
+    },
+    getRest(companyUid) {
+      return fetchChecked(`/v1/companies/${companyUid}`, companyUid, verifyRest);
     },
     close() {
       agent.destroy();

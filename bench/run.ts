@@ -577,6 +577,8 @@ interface ApiFigures {
   lean: LoadFigures;
   /** 32 typed clients (createPleClient: httpBatchLink, superjson, undici fetch). */
   typed: LoadFigures;
+  /** The lean client on REST: GET /v1/companies/{uid}, plain JSON. */
+  rest: LoadFigures;
   raw: LoadFigures;
 }
 
@@ -622,11 +624,15 @@ async function apiBench(url: string): Promise<ApiFigures> {
     );
     const leanClient = createLeanClient(base, key, CLIENTS);
     const leanGet = (w: number, i: number) => leanClient.get(uid(w, i));
+    const restGet = (w: number, i: number) => leanClient.getRest(uid(w, i));
     let lean: LoadFigures;
+    let rest: LoadFigures;
     try {
       // The server's first calls run cold code: a longer warm-up than the other sides get.
       await load(5, leanGet);
       lean = await load(API_SECONDS, leanGet, child.pid);
+      await load(2, restGet);
+      rest = await load(API_SECONDS, restGet, child.pid);
     } finally {
       leanClient.close();
     }
@@ -639,7 +645,7 @@ async function apiBench(url: string): Promise<ApiFigures> {
     };
     await load(2, typedGet);
     const typed = await load(API_SECONDS, typedGet, child.pid);
-    return { lean, typed, raw };
+    return { lean, typed, rest, raw };
   } finally {
     child.kill("SIGTERM");
   }
@@ -885,11 +891,11 @@ async function main() {
       }
       if (ONLY.has("api")) {
         log("API …");
-        const { lean, typed, raw } = await apiBench(url);
+        const { lean, typed, rest, raw } = await apiBench(url);
         out(`## API: ${CLIENTS} concurrent callers, ${API_SECONDS} s each`);
         out();
         out(
-          "The ratio uses the lean HTTP client (node:http keep-alive, tRPC's GET protocol, every response checked); the typed tRPC client is shown too. CPU per request is user + system time from /proc of the API server and of this process, steadier than requests/s on a shared machine.",
+          "The ratio uses the lean HTTP client (node:http keep-alive, tRPC's GET protocol, every response checked); the typed tRPC client and REST (the lean client on GET /v1/companies/{uid}) are shown too. CPU per request is user + system time from /proc of the API server and of this process, steadier than requests/s on a shared machine.",
         );
         out();
         out(
@@ -903,6 +909,7 @@ async function main() {
           );
         row("companies.get over HTTP (lean node:http client)", lean);
         row("companies.get over HTTP (typed tRPC client, createPleClient)", typed);
+        row("GET /v1/companies/{uid} over REST (lean node:http client)", rest);
         row("raw pg SELECT by primary key", raw);
         out();
         const ratio = lean.perSec / raw.perSec;
@@ -911,6 +918,7 @@ async function main() {
           `API (lean client) / raw pg: ${fmt(ratio * 100, 1)} % (target ≥ 40 %): ${clean ? verdict(ratio >= 0.4) : "MISS (failed calls)"}`,
         );
         out(`API (typed client) / raw pg: ${fmt((typed.perSec / raw.perSec) * 100, 1)} %`);
+        out(`REST (lean client) / raw pg: ${fmt((rest.perSec / raw.perSec) * 100, 1)} %`);
         out();
       }
       if (ONLY.has("export")) {

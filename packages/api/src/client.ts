@@ -17,17 +17,19 @@ import {
   httpBatchLink,
   httpLink,
   httpSubscriptionLink,
+  isTRPCClientError,
   type Operation,
   splitLink,
   type TRPCClient,
+  type TRPCClientError,
 } from "@trpc/client";
 import { EventSource } from "eventsource";
 import superjson from "superjson";
+import type { AppRouter } from "./app-router.js";
 import { MAX_BATCH_SIZE } from "./limits.js";
-import type { AppRouter } from "./root.js";
 
 export { isTRPCClientError, TRPCClientError } from "@trpc/client";
-export type { AppRouter } from "./root.js";
+export type { AppRouter } from "./app-router.js";
 
 export interface PleClientOptions {
   /** The API's base URL (e.g. http://127.0.0.1:3000) or its /trpc endpoint. */
@@ -93,4 +95,34 @@ export function createPleClient(opts: PleClientOptions): PleClient {
       }),
     ],
   });
+}
+
+/** An error the API answered, with its PLE error data typed (`data.code` is a PleErrorCode). */
+export type PleClientError = TRPCClientError<AppRouter>;
+
+/** What the API puts under `error.data`: the stable code, the field, details and the request id. */
+export type PleErrorData = NonNullable<PleClientError["data"]>;
+
+/** The stable error codes (`"SLOT_CONFLICT"`, `"COMPANY_NOT_FOUND"`, …). */
+export type PleErrorCode = PleErrorData["code"];
+
+/** True for an error the client received from the API (not, say, a network failure). */
+export function isPleClientError(error: unknown): error is PleClientError {
+  return isTRPCClientError(error);
+}
+
+/**
+ * True when the API answered with this code; narrows the error so `error.data` is typed. A
+ * misspelt code does not compile: `hasErrorCode(error, "SLOT_CONFLIKT")`.
+ */
+export function hasErrorCode<C extends PleErrorCode>(
+  error: unknown,
+  code: C,
+): error is PleClientError & { data: PleErrorData & { code: C } } {
+  return isPleClientError(error) && error.data?.code === code;
+}
+
+/** The API's error data of an error, or null when it is not an answer from the API. */
+export function pleErrorData(error: unknown): PleErrorData | null {
+  return isPleClientError(error) ? (error.data ?? null) : null;
 }

@@ -37,6 +37,10 @@ export function trpcCodeFor(code: ErrorCode): TRPCErrorCode {
       return "FORBIDDEN";
     case "PAYLOAD_TOO_LARGE":
       return "PAYLOAD_TOO_LARGE";
+    case "METHOD_NOT_ALLOWED":
+      return "METHOD_NOT_SUPPORTED";
+    case "UNSUPPORTED_MEDIA_TYPE":
+      return "UNSUPPORTED_MEDIA_TYPE";
     case "RATE_LIMITED":
       return "TOO_MANY_REQUESTS";
     case "DATABASE_UNAVAILABLE":
@@ -70,10 +74,12 @@ function pleCodeForTrpc(code: TRPCErrorCode): ErrorCode {
       return "ALREADY_EXISTS";
     case "SERVICE_UNAVAILABLE":
       return "DATABASE_UNAVAILABLE";
+    case "METHOD_NOT_SUPPORTED":
+      return "METHOD_NOT_ALLOWED";
+    case "UNSUPPORTED_MEDIA_TYPE":
+      return "UNSUPPORTED_MEDIA_TYPE";
     case "BAD_REQUEST":
     case "PARSE_ERROR":
-    case "METHOD_NOT_SUPPORTED":
-    case "UNSUPPORTED_MEDIA_TYPE":
     case "UNPROCESSABLE_CONTENT":
     case "PRECONDITION_FAILED":
       return "VALIDATION_FAILED";
@@ -106,6 +112,21 @@ export interface DescribedError extends PleErrorData {
 
 const INTERNAL_MESSAGE = "Internal server error.";
 
+const MISSING_INPUT_MESSAGE =
+  'The input is missing: send it as the JSON body of a POST, or URL-encoded as ?input=<JSON> on a GET; plain JSON and tRPC\'s {"json": …} envelope are both accepted.';
+
+/** The whole input was absent (no body, no ?input=), not one of its fields. */
+function inputMissing(error: ZodError): boolean {
+  const first = error.issues[0];
+  return (
+    error.issues.length === 1 &&
+    first !== undefined &&
+    first.code === "invalid_type" &&
+    first.path.length === 0 &&
+    first.message.endsWith("received undefined")
+  );
+}
+
 /** The client-facing description of any error a procedure or the transport produced. */
 export function describeError(error: TRPCError, requestId?: string): DescribedError {
   const cause = error.cause;
@@ -113,7 +134,8 @@ export function describeError(error: TRPCError, requestId?: string): DescribedEr
   // Only an input that failed its schema is the caller's fault; a ZodError
   // from an output validator is a server bug and stays internal.
   if (cause instanceof ZodError && error.code === "BAD_REQUEST") {
-    return describePleError(pleErrorFromZod(cause), requestId);
+    const described = describePleError(pleErrorFromZod(cause), requestId);
+    return inputMissing(cause) ? { ...described, message: MISSING_INPUT_MESSAGE } : described;
   }
   const code = pleCodeForTrpc(error.code);
   switch (code) {

@@ -1,4 +1,7 @@
-/** @ple/api — the tRPC API: router, context, HTTP server. The typed client is @ple/api/client. */
+/**
+ * @ple/api — the tRPC API: router, context, HTTP server, REST routes and their OpenAPI
+ * document. The typed client is @ple/api/client (shipped alone as @ple/client).
+ */
 export {
   ApiKeyCache,
   DEFAULT_API_KEY_CACHE_MS,
@@ -27,6 +30,8 @@ export {
   type Logger,
   type LogLevel,
 } from "./logger.js";
+export { buildOpenApiDocument, type OpenApiDocument } from "./rest/openapi.js";
+export { type ProcedurePath, type RestRoute, restRoutes } from "./rest/routes.js";
 export { type AppRouter, appRouter, createCaller } from "./root.js";
 export { EVENT_POLL_MS } from "./routers/events.js";
 export { type CreateServerOptions, createServer, type PleServer } from "./server.js";

@@ -1,25 +1,34 @@
 /**
- * The API's HTTP server: tRPC under /trpc, a plain JSON /health, a request id
+ * The API's HTTP server: tRPC under /trpc, REST under /v1 (rest/handler.ts) with its OpenAPI
+ * document at /openapi.json, a plain JSON /health, a request id
  * per request (X-Request-Id in and out), structured logs, a body size limit
  * and a graceful close() that lets in-flight requests finish.
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { PleError } from "@ple/core";
 import type { PleDatabase } from "@ple/db";
-import type { TRPCError } from "@trpc/server";
+import {
+  getTRPCErrorFromUnknown,
+  getTRPCErrorShape,
+  type TRPCError,
+  transformTRPCResponse,
+} from "@trpc/server";
 import {
   incomingMessageToRequest,
   internal_exceptionHandler,
 } from "@trpc/server/adapters/node-http";
 import { resolveResponse } from "@trpc/server/http";
 import { ApiKeyCache } from "./api-key-cache.js";
-import { type Context, createContext } from "./context.js";
+import { type Context, createContext, createContextInner } from "./context.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "./env.js";
-import { describeError } from "./errors.js";
+import { describeError, toTRPCError } from "./errors.js";
 import { checkHealth } from "./health.js";
 import { MAX_BATCH_SIZE } from "./limits.js";
 import { createLogger, type Logger } from "./logger.js";
+import { createRestHandler } from "./rest/handler.js";
+import { buildOpenApiDocument } from "./rest/openapi.js";
 import { appRouter } from "./root.js";
 
 export interface CreateServerOptions {
@@ -125,6 +134,9 @@ async function writeResponse(
   }
 }
 
+/** Content types tRPC reads a POST body as (JSON; its form-data and octet-stream inputs are unused here). */
+const TRPC_CONTENT_TYPE = /^application\/json\s*(?:;|$)/i;
+
 function requestIdOf(req: http.IncomingMessage): string {
   const given = req.headers["x-request-id"];
   const value = Array.isArray(given) ? given[0] : given;
@@ -196,6 +208,68 @@ export function createServer(opts: CreateServerOptions): PleServer {
     );
   }
 
+  /**
+   * A tRPC error envelope for a request refused before tRPC creates its context (wrong method or
+   * content type), so the answer still carries the request id and a PLE code.
+   */
+  async function sendTrpcRefusal(
+    res: http.ServerResponse,
+    error: PleError,
+    path: string,
+    requestId: string,
+  ): Promise<void> {
+    const trpcError = toTRPCError(getTRPCErrorFromUnknown(error));
+    const ctx = await createContextInner({ db, actor: null, requestId, logger });
+    const shape = getTRPCErrorShape({
+      config: appRouter._def._config,
+      error: trpcError,
+      type: "unknown",
+      path,
+      input: undefined,
+      ctx,
+    });
+    const body = JSON.stringify(transformTRPCResponse(appRouter._def._config, { error: shape }));
+    res.statusCode = shape.data.httpStatus;
+    res.setHeader("Content-Type", "application/json");
+    res.setHeader("Content-Length", Buffer.byteLength(body));
+    res.end(body);
+    logger.info(
+      { requestId, path, code: shape.data.code, message: shape.message },
+      "request rejected",
+    );
+  }
+
+  /** Why tRPC would refuse this request before creating a context, if it would. */
+  function trpcRefusal(req: http.IncomingMessage): PleError | null {
+    if (req.method !== "GET" && req.method !== "POST") {
+      return new PleError(
+        "METHOD_NOT_ALLOWED",
+        `${req.method} is not allowed on /trpc: a query is GET (or POST), a mutation is POST.`,
+        { details: { reason: "method_not_allowed", allowed: ["GET", "POST"] } },
+      );
+    }
+    const contentType = req.headers["content-type"];
+    if (req.method === "POST" && !TRPC_CONTENT_TYPE.test(contentType ?? "")) {
+      return new PleError(
+        "UNSUPPORTED_MEDIA_TYPE",
+        contentType === undefined
+          ? "A POST to /trpc needs 'Content-Type: application/json'."
+          : `A POST to /trpc must be JSON ('Content-Type: application/json'), not '${contentType}'.`,
+        { field: "Content-Type", details: { reason: "unsupported_media_type" } },
+      );
+    }
+    return null;
+  }
+
+  const rest = createRestHandler({
+    db,
+    logger,
+    apiKeys,
+    bodyLimitBytes,
+    onActor: (req, keyId) => actors.set(req, keyId),
+  });
+  let openApiJson: string | undefined;
+
   async function sendHealth(res: http.ServerResponse): Promise<void> {
     const health = await checkHealth(db, logger);
     res.statusCode = health.status === "ok" ? 200 : 503;
@@ -254,14 +328,36 @@ export function createServer(opts: CreateServerOptions): PleServer {
       });
       return;
     }
+    if (pathname === "/v1" || pathname.startsWith("/v1/")) {
+      rest(req, res, pathname, requestId);
+      return;
+    }
+    if (pathname === "/openapi.json" && (req.method === "GET" || req.method === "HEAD")) {
+      openApiJson ??= JSON.stringify(buildOpenApiDocument());
+      res.setHeader("Content-Type", "application/json");
+      res.setHeader("Content-Length", Buffer.byteLength(openApiJson));
+      res.end(req.method === "HEAD" ? undefined : openApiJson);
+      return;
+    }
     if (pathname === "/trpc" || pathname.startsWith("/trpc/")) {
+      const path = trimSlashes(trimSlashes(pathname).slice("trpc".length));
+      const refusal = trpcRefusal(req);
+      if (refusal !== null) {
+        if (refusal.code === "METHOD_NOT_ALLOWED") res.setHeader("Allow", "GET, POST");
+        sendTrpcRefusal(res, refusal, path, requestId).catch((error: unknown) => {
+          logger.error({ requestId, err: error }, "refusal failed");
+          if (!res.headersSent) res.statusCode = 500;
+          res.end();
+        });
+        return;
+      }
       const declared = Number(req.headers["content-length"] ?? 0);
       if (declared > bodyLimitBytes) {
         // tRPC stops reading at the limit and answers PAYLOAD_TOO_LARGE; the
         // unread rest of the body makes the connection unusable afterwards.
         res.setHeader("Connection", "close");
       }
-      handleTrpc(req, res, trimSlashes(trimSlashes(pathname).slice("trpc".length)), requestId);
+      handleTrpc(req, res, path, requestId);
       return;
     }
     sendNotFound(res, pathname);

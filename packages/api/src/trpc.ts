@@ -28,8 +28,29 @@ const WRITE_ATTEMPTS = 3;
 /** The name under which API writes reach the audit log's application column. */
 export const APPLICATION = "ple-api";
 
+/** True for superjson's wire form of a value: `{"json": …}`, with `"meta"` when it holds Dates etc. */
+function isSuperjsonEnvelope(value: unknown): value is Parameters<typeof superjson.deserialize>[0] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.includes("json") && keys.every((key) => key === "json" || key === "meta");
+}
+
+/**
+ * superjson both ways, except that an input sent as plain JSON (without the `{"json": …}`
+ * envelope, as a caller without a tRPC client writes it) is taken as it is: no input schema has
+ * a `json` field, and ISO date strings are what the schemas' date fields accept.
+ */
+export const transformer = {
+  input: {
+    serialize: (value: unknown) => superjson.serialize(value),
+    deserialize: (value: unknown) =>
+      isSuperjsonEnvelope(value) ? superjson.deserialize(value) : value,
+  },
+  output: superjson,
+};
+
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer,
   // Never put stack traces in responses, whatever NODE_ENV says.
   isDev: false,
   // Subscriptions (events.onChange): a ping keeps idle SSE streams open through proxies; a

@@ -13,6 +13,10 @@ describe("@ple/api/client", () => {
       "eventsource",
       "superjson",
     ]);
-    expect(source).toMatch(/^import type \{ AppRouter \} from "\.\/root\.js";$/m);
+    expect(source).toMatch(/^import type \{ AppRouter \} from "\.\/app-router\.js";$/m);
+    // app-router.ts (replaced by a generated declaration in @ple/client) re-exports the type only.
+    const appRouter = readFileSync(new URL("../src/app-router.ts", import.meta.url), "utf8");
+    expect(appRouter).toMatch(/^export type \{ AppRouter \} from "\.\/root\.js";$/m);
+    expect(appRouter).not.toMatch(/^import\s/m);
   });
 });

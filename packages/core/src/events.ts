@@ -4,6 +4,7 @@
  * this module only names and checks them.
  */
 import { z } from "zod";
+import { inputObject } from "./schemas.js";
 
 /** Every event type, grouped by what it concerns. */
 export const EVENT_TYPES = [
@@ -49,7 +50,7 @@ export const ChangeEventSchema = z.object({
 export type ChangeEvent = z.infer<typeof ChangeEventSchema>;
 
 /** events.list: up to `limit` events after position `after`, only `types` when given. */
-export const EventsListInput = z.strictObject({
+export const EventsListInput = inputObject({
   after: EventPosition.default(0),
   limit: z.number().int().min(1).max(10_000).default(100),
   types: z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length).optional(),
@@ -57,7 +58,7 @@ export const EventsListInput = z.strictObject({
 export type EventsListInput = z.input<typeof EventsListInput>;
 
 /** events.onChange: every event after `after` (or the resumed lastEventId), then live. */
-export const EventsOnChangeInput = z.strictObject({
+export const EventsOnChangeInput = inputObject({
   after: EventPosition.default(0),
   types: z.array(EventTypeSchema).min(1).max(EVENT_TYPES.length).optional(),
   /** Set by the client on reconnection (tRPC's tracked() ids): the last position it received. */

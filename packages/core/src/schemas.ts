@@ -216,6 +216,57 @@ export type Page<T> = { items: T[]; next_cursor: string | null };
 
 // ── inputs ────────────────────────────────────────────────────────────────────────────────────
 
+/** The closest of `candidates` to `key`: one is a prefix or suffix of the other, or at most a third of it mistyped. */
+function closestKey(key: string, candidates: readonly string[]): string | undefined {
+  // Levenshtein distance, two rows: a dozen keys of a few characters, not worth a dependency.
+  const distance = (a: string, b: string): number => {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const current = [i];
+      for (let j = 1; j <= b.length; j++) {
+        const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+        current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+      }
+      previous = current;
+    }
+    return previous[b.length] ?? 0;
+  };
+  const lower = key.toLowerCase();
+  const related = candidates.find(
+    (c) => lower.startsWith(c) || lower.endsWith(c) || c.startsWith(lower) || c.endsWith(lower),
+  );
+  if (related !== undefined) return related;
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const d = distance(lower, candidate);
+    if (
+      d <= Math.max(1, Math.floor(candidate.length / 3)) &&
+      (best === undefined || d < best.distance)
+    ) {
+      best = { key: candidate, distance: d };
+    }
+  }
+  return best?.key;
+}
+
+/**
+ * A strict input object (unknown keys are refused) whose refusal names the keys it takes and the
+ * one the caller most likely meant: `ein_raw` → "did you mean ein?".
+ */
+export function inputObject<Shape extends z.ZodRawShape>(shape: Shape) {
+  const keys = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code !== "unrecognized_keys") return undefined;
+      const unknown = issue.keys.map((key) => {
+        const meant = closestKey(key, keys);
+        return meant === undefined ? `"${key}"` : `"${key}" (did you mean "${meant}"?)`;
+      });
+      return `Unknown field${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; this input takes ${keys.join(", ")}`;
+    },
+  });
+}
+
 type KeyCount = Record<string, unknown>;
 
 /** Requires exactly one of `keys` to be present (look-ups by one identifier). */
@@ -253,7 +304,7 @@ export const ON_EXISTING = ["skip", "fill", "update"] as const;
 export const OnExisting = z.enum(ON_EXISTING);
 export type OnExisting = z.infer<typeof OnExisting>;
 
-export const CompanyCreateInput = z.strictObject({
+export const CompanyCreateInput = inputObject({
   company_name: CompanyNameSchema,
   website: WebsiteSchema,
   apollo_company_id: ApolloCompanyIdSchema.nullish(),
@@ -263,12 +314,11 @@ export const CompanyCreateInput = z.strictObject({
 });
 export type CompanyCreateInput = z.infer<typeof CompanyCreateInput>;
 
-export const CompanyGetInput = z
-  .strictObject({
-    company_uid: CompanyUidSchema.optional(),
-    website: WebsiteSchema.optional(),
-    apollo_company_id: ApolloCompanyIdSchema.optional(),
-  })
+export const CompanyGetInput = inputObject({
+  company_uid: CompanyUidSchema.optional(),
+  website: WebsiteSchema.optional(),
+  apollo_company_id: ApolloCompanyIdSchema.optional(),
+})
   .superRefine(exactlyOne(["company_uid", "website", "apollo_company_id"]))
   .transform(
     (value) =>
@@ -287,7 +337,7 @@ const NameFilter = normalised((input) => normaliseText(input, "name", "The name 
  * containing it or with a word close to it (pg_trgm word similarity ≥ 0.6); open_role: companies
  * whose slot of this role is open. A cursor carries its query's filters (see @ple/db pagination).
  */
-export const CompanyListInput = z.strictObject({
+export const CompanyListInput = inputObject({
   cursor: Cursor.optional(),
   limit: PageLimit,
   created_since: DateInput.optional(),
@@ -298,33 +348,31 @@ export const CompanyListInput = z.strictObject({
 });
 export type CompanyListInput = z.infer<typeof CompanyListInput>;
 
-export const CompanySearchInput = z.strictObject({
+export const CompanySearchInput = inputObject({
   query: normalised((input) => normaliseText(input, "query", "The search query", 200)),
   limit: z.number().int().min(1).max(100).default(20),
 });
 export type CompanySearchInput = z.infer<typeof CompanySearchInput>;
 
-export const CompanyUpdateInput = z.strictObject({
+export const CompanyUpdateInput = inputObject({
   company_uid: CompanyUidSchema,
-  patch: z
-    .strictObject({
-      company_name: CompanyNameSchema.optional(),
-      website: WebsiteSchema.optional(),
-      apollo_company_id: ApolloCompanyIdSchema.nullable().optional(),
-      ein: EinInputSchema.nullable().optional(),
-    })
-    .superRefine(nonEmptyPatch),
+  patch: inputObject({
+    company_name: CompanyNameSchema.optional(),
+    website: WebsiteSchema.optional(),
+    apollo_company_id: ApolloCompanyIdSchema.nullable().optional(),
+    ein: EinInputSchema.nullable().optional(),
+  }).superRefine(nonEmptyPatch),
 });
 export type CompanyUpdateInput = z.infer<typeof CompanyUpdateInput>;
 
-export const CompanyDeleteInput = z.strictObject({
+export const CompanyDeleteInput = inputObject({
   company_uid: CompanyUidSchema,
   /** Delete even when slots are filled (the people stay; their links go). */
   force: z.boolean().default(false),
 });
 export type CompanyDeleteInput = z.infer<typeof CompanyDeleteInput>;
 
-export const PersonCreateInput = z.strictObject({
+export const PersonCreateInput = inputObject({
   name: PersonNameSchema,
   email: EmailSchema,
   linkedin_url: LinkedinUrlSchema.nullish(),
@@ -336,13 +384,15 @@ export const PersonCreateInput = z.strictObject({
 });
 export type PersonCreateInput = z.infer<typeof PersonCreateInput>;
 
-export const PersonGetInput = z
-  .strictObject({ person_id: PersonIdSchema.optional(), email: EmailSchema.optional() })
+export const PersonGetInput = inputObject({
+  person_id: PersonIdSchema.optional(),
+  email: EmailSchema.optional(),
+})
   .superRefine(exactlyOne(["person_id", "email"]))
   .transform((value) => value as { person_id: z.infer<typeof PersonIdSchema> } | { email: string });
 export type PersonGetInput = z.infer<typeof PersonGetInput>;
 
-export const PersonListInput = z.strictObject({
+export const PersonListInput = inputObject({
   cursor: Cursor.optional(),
   limit: PageLimit,
   company_uid: CompanyUidSchema.optional(),
@@ -353,42 +403,40 @@ export const PersonListInput = z.strictObject({
 });
 export type PersonListInput = z.infer<typeof PersonListInput>;
 
-export const PersonUpdateInput = z.strictObject({
+export const PersonUpdateInput = inputObject({
   person_id: PersonIdSchema,
-  patch: z
-    .strictObject({
-      name: PersonNameSchema.optional(),
-      email: EmailSchema.optional(),
-      linkedin_url: LinkedinUrlSchema.nullable().optional(),
-      company_uid: CompanyUidSchema.nullable().optional(),
-      title: TitleSchema.nullable().optional(),
-    })
-    .superRefine(nonEmptyPatch),
+  patch: inputObject({
+    name: PersonNameSchema.optional(),
+    email: EmailSchema.optional(),
+    linkedin_url: LinkedinUrlSchema.nullable().optional(),
+    company_uid: CompanyUidSchema.nullable().optional(),
+    title: TitleSchema.nullable().optional(),
+  }).superRefine(nonEmptyPatch),
 });
 export type PersonUpdateInput = z.infer<typeof PersonUpdateInput>;
 
-export const SlotListInput = z.strictObject({ company_uid: CompanyUidSchema });
+export const SlotListInput = inputObject({ company_uid: CompanyUidSchema });
 export type SlotListInput = z.infer<typeof SlotListInput>;
 
 /** Put a person straight into an open slot (open → filled). */
-export const SlotLinkInput = z.strictObject({ slot_uid: SlotUidSchema, person_id: PersonIdSchema });
+export const SlotLinkInput = inputObject({ slot_uid: SlotUidSchema, person_id: PersonIdSchema });
 export type SlotLinkInput = z.infer<typeof SlotLinkInput>;
 
 /** Propose a person for an open slot, pending validation (open → pending). */
-export const SlotProposeInput = z.strictObject({
+export const SlotProposeInput = inputObject({
   slot_uid: SlotUidSchema,
   person_id: PersonIdSchema,
 });
 export type SlotProposeInput = z.infer<typeof SlotProposeInput>;
 
-export const SlotConfirmInput = z.strictObject({ slot_uid: SlotUidSchema });
+export const SlotConfirmInput = inputObject({ slot_uid: SlotUidSchema });
 export type SlotConfirmInput = z.infer<typeof SlotConfirmInput>;
 
-export const SlotRejectInput = z.strictObject({ slot_uid: SlotUidSchema });
+export const SlotRejectInput = inputObject({ slot_uid: SlotUidSchema });
 export type SlotRejectInput = z.infer<typeof SlotRejectInput>;
 
 /** Unlink the person of a filled slot (filled → open). */
-export const SlotVacateInput = z.strictObject({ slot_uid: SlotUidSchema });
+export const SlotVacateInput = inputObject({ slot_uid: SlotUidSchema });
 export type SlotVacateInput = z.infer<typeof SlotVacateInput>;
 
 /**
@@ -397,7 +445,7 @@ export type SlotVacateInput = z.infer<typeof SlotVacateInput>;
  * otherwise SLOT_CONFLICT names the current occupant (so concurrent callers cannot each
  * displace someone they never saw).
  */
-export const SlotDisplaceInput = z.strictObject({
+export const SlotDisplaceInput = inputObject({
   slot_uid: SlotUidSchema,
   person_id: PersonIdSchema,
   expected_person_id: PersonIdSchema.optional(),
@@ -408,18 +456,15 @@ export type SlotDisplaceInput = z.infer<typeof SlotDisplaceInput>;
  * Record an email check: an explicit `status`, or the provider's `result` word (mapped with
  * mapVerifierResult), or both (status wins, the raw result is kept). The output always has `status`.
  */
-export const SetValidationInput = z
-  .strictObject({
-    person_id: PersonIdSchema,
-    status: ValidationStatusSchema.optional(),
-    result: normalised((input) =>
-      normaliseText(input, "result", "The verifier result", 200),
-    ).optional(),
-    provider: normalised((input) =>
-      normaliseText(input, "provider", "The provider", 100),
-    ).optional(),
-    checked_at: DateInput.optional(),
-  })
+export const SetValidationInput = inputObject({
+  person_id: PersonIdSchema,
+  status: ValidationStatusSchema.optional(),
+  result: normalised((input) =>
+    normaliseText(input, "result", "The verifier result", 200),
+  ).optional(),
+  provider: normalised((input) => normaliseText(input, "provider", "The provider", 100)).optional(),
+  checked_at: DateInput.optional(),
+})
   .superRefine((value, ctx) => {
     if (value.status === undefined && value.result === undefined) {
       ctx.addIssue({
@@ -436,17 +481,19 @@ export const SetValidationInput = z
   }));
 export type SetValidationInput = z.infer<typeof SetValidationInput>;
 
-export const HistoryAsOfInput = z.strictObject({ uid: AnyUidSchema, as_of: DateInput });
+export const HistoryAsOfInput = inputObject({ uid: AnyUidSchema, as_of: DateInput });
 export type HistoryAsOfInput = z.infer<typeof HistoryAsOfInput>;
 
-export const AuditTrailInput = z.strictObject({
+export const AuditTrailInput = inputObject({
   uid: AnyUidSchema,
   limit: z.number().int().min(1).max(1000).default(100),
 });
 export type AuditTrailInput = z.infer<typeof AuditTrailInput>;
 
-export const SlotEventsInput = z
-  .strictObject({ slot_uid: SlotUidSchema.optional(), person_id: PersonIdSchema.optional() })
+export const SlotEventsInput = inputObject({
+  slot_uid: SlotUidSchema.optional(),
+  person_id: PersonIdSchema.optional(),
+})
   .superRefine(exactlyOne(["slot_uid", "person_id"]))
   .transform(
     (value) =>
@@ -460,8 +507,7 @@ export type SlotEventsInput = z.infer<typeof SlotEventsInput>;
 export const MergePrefer = z.enum(["keep", "drop"]);
 export type MergePrefer = z.infer<typeof MergePrefer>;
 
-export const CompanyMergeInput = z
-  .strictObject({
+export const CompanyMergeInput = inputObject({
     keep: CompanyUidSchema,
     drop: CompanyUidSchema,
     dry_run: z.boolean().default(false),
@@ -473,8 +519,7 @@ export const CompanyMergeInput = z
   });
 export type CompanyMergeInput = z.infer<typeof CompanyMergeInput>;
 
-export const PersonMergeInput = z
-  .strictObject({
+export const PersonMergeInput = inputObject({
     keep: PersonIdSchema,
     drop: PersonIdSchema,
     dry_run: z.boolean().default(false),
@@ -485,7 +530,7 @@ export const PersonMergeInput = z
   });
 export type PersonMergeInput = z.infer<typeof PersonMergeInput>;
 
-export const DuplicatesInput = z.strictObject({
+export const DuplicatesInput = inputObject({
   /** Least score (0–100) of a pair to report. */
   min_score: z.number().int().min(0).max(100).default(50),
   limit: z.number().int().min(1).max(10_000).default(1_000),

@@ -5,7 +5,7 @@
  * it expires; it is not a slot state.
  */
 import { z } from "zod";
-import { Company, Cursor, DateInput, PageLimit, Slot } from "./schemas.js";
+import { Company, Cursor, DateInput, inputObject, PageLimit, Slot } from "./schemas.js";
 import { RoleSchema, SlotUidSchema } from "./uid.js";
 
 const Timestamp = z
@@ -24,7 +24,7 @@ export const MAX_LEASE_SECONDS = 86_400;
 /** Most slots one claim hands out. */
 export const MAX_CLAIM = 1_000;
 
-export const SlotListOpenInput = z.strictObject({
+export const SlotListOpenInput = inputObject({
   role: RoleSchema.optional(),
   created_since: DateInput.optional(),
   cursor: Cursor.optional(),
@@ -32,7 +32,7 @@ export const SlotListOpenInput = z.strictObject({
 });
 export type SlotListOpenInput = z.infer<typeof SlotListOpenInput>;
 
-export const SlotClaimInput = z.strictObject({
+export const SlotClaimInput = inputObject({
   role: RoleSchema.optional(),
   limit: z.number().int().min(1).max(MAX_CLAIM).default(10),
   lease_seconds: z.number().int().min(1).max(MAX_LEASE_SECONDS).default(300),
@@ -69,7 +69,7 @@ export type SlotClaimOutput = z.infer<typeof SlotClaimOutput>;
 const SlotUids = z.array(SlotUidSchema).min(1).max(MAX_CLAIM);
 
 /** Extends the worker's live leases on these slots to `lease_seconds` from now. */
-export const SlotRenewInput = z.strictObject({
+export const SlotRenewInput = inputObject({
   slot_uids: SlotUids,
   worker: WorkerName,
   lease_seconds: z.number().int().min(1).max(MAX_LEASE_SECONDS).default(300),
@@ -84,7 +84,7 @@ export const SlotRenewOutput = z.object({
 export type SlotRenewOutput = z.infer<typeof SlotRenewOutput>;
 
 /** Ends the worker's leases on these slots (the slots stay as they are). */
-export const SlotReleaseInput = z.strictObject({ slot_uids: SlotUids, worker: WorkerName });
+export const SlotReleaseInput = inputObject({ slot_uids: SlotUids, worker: WorkerName });
 export type SlotReleaseInput = z.infer<typeof SlotReleaseInput>;
 
 /** `released`: leases ended; `not_held`: slots the worker held no live lease on. */

@@ -28,6 +28,8 @@ describe("ERROR_CODES", () => {
       "UNAUTHORIZED",
       "FORBIDDEN",
       "PAYLOAD_TOO_LARGE",
+      "METHOD_NOT_ALLOWED",
+      "UNSUPPORTED_MEDIA_TYPE",
       "RATE_LIMITED",
       "UID_EXHAUSTED",
       "MIGRATION_LOCKED",

@@ -75,6 +75,23 @@ describe("CompanyCreateInput", () => {
     ).toMatchObject({ field: "webiste", details: { reason: "unknown_field" } });
   });
 
+  it("names the field an unknown one most likely meant, and the fields the input takes", () => {
+    const typo = failure(CompanyCreateInput, { company_name: "A", website: "a.io", webiste: "x" });
+    expect(typo.message).toBe(
+      'Unknown field "webiste" (did you mean "website"?); this input takes company_name, website, apollo_company_id, ein',
+    );
+    const raw = failure(CompanyCreateInput, { company_name: "A", website: "a.io", ein_raw: "1" });
+    expect(raw.message).toContain('"ein_raw" (did you mean "ein"?)');
+    const nested = failure(CompanyUpdateInput, {
+      company_uid: "CO-20261126-000001",
+      patch: { name: "B" },
+    });
+    expect(nested).toMatchObject({ field: "patch.name", details: { reason: "unknown_field" } });
+    expect(nested.message).toContain('"name" (did you mean "company_name"?)');
+    const far = failure(CompanyCreateInput, { company_name: "A", website: "a.io", colour: "red" });
+    expect(far.message).toMatch(/^Unknown field "colour"; this input takes /);
+  });
+
   it("refuses an Apollo id with spaces inside", () => {
     expect(
       failure(CompanyCreateInput, { company_name: "A", website: "a.io", apollo_company_id: "a b" }),

@@ -2,6 +2,7 @@
  * API key management over the API itself (admin only), and `whoami` for any
  * key. The plaintext of a new key is returned once, by create.
  */
+import { inputObject } from "@ple/core";
 import { API_KEY_ROLES, createApiKey, getApiKey, listApiKeys, revokeApiKey } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { z } from "zod";
@@ -12,14 +13,16 @@ const ApiKeyId = z
   .string()
   .regex(/^ak_[0-9a-f]{16}$/, "an API key id looks like ak_ and 16 hex digits");
 
-export const ApiKeyCreateInput = z.object({
+export const ApiKeyCreateInput = inputObject({
   name: z.string().trim().min(1).max(100),
   role: z.enum(API_KEY_ROLES),
 });
-export const ApiKeyListInput = z.object({ include_revoked: z.boolean().default(false) }).default({
-  include_revoked: false,
-});
-export const ApiKeyRevokeInput = z.object({ id: ApiKeyId });
+export const ApiKeyListInput = inputObject({ include_revoked: z.boolean().default(false) }).default(
+  {
+    include_revoked: false,
+  },
+);
+export const ApiKeyRevokeInput = inputObject({ id: ApiKeyId });
 
 export const apiKeysRouter = {
   /** The key this call is made with. */

@@ -2,13 +2,12 @@
  * history: a record's state as of a time, its versions, its audit trail, and
  * slot assignment events per slot or per person.
  */
-import { AuditTrailInput, HistoryAsOfInput, SlotEventsInput } from "@ple/core";
+import { AuditTrailInput, HistoryAsOfInput, inputObject, SlotEventsInput } from "@ple/core";
 import { auditTrail, historyAsOf, listHistory, listMerges, slotEvents } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { z } from "zod";
 import { readProcedure } from "../trpc.js";
 
-export const HistoryVersionsInput = z.strictObject({ uid: HistoryAsOfInput.shape.uid });
+export const HistoryVersionsInput = inputObject({ uid: HistoryAsOfInput.shape.uid });
 
 export const historyRouter = {
   /** The version of a company, slot or person current at as_of; null when it did not exist then. */

@@ -4,6 +4,7 @@
  * transitions), and the slot a person holds.
  */
 import {
+  inputObject,
   PersonCreateInput,
   PersonGetInput,
   PersonIdSchema,
@@ -22,10 +23,9 @@ import {
   upsertPerson,
 } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { z } from "zod";
 import { readProcedure, writeProcedure } from "../trpc.js";
 
-export const PersonSlotInput = z.strictObject({ person_id: PersonIdSchema });
+export const PersonSlotInput = inputObject({ person_id: PersonIdSchema });
 
 export const peopleRouter = {
   /**

@@ -1,0 +1,113 @@
+/**
+ * What the REST API answers, as JSON on the wire: core's entity schemas with their timestamps as
+ * ISO 8601 strings and bigint ids as strings (JSON.stringify of what the procedures return).
+ * Each schema has an id, so the OpenAPI document shows it once under components.schemas.
+ * routes.ts checks at compile time that every procedure's output, serialised, fits its schema.
+ */
+import { AuditEntry, Company, HistoryEntry, Person, Slot, SlotEvent } from "@ple/core";
+import { API_KEY_ROLES } from "@ple/db";
+import { z } from "zod";
+
+/** A Date after JSON.stringify: an ISO 8601 string in UTC. */
+export const DateTime = z.iso.datetime().meta({
+  id: "DateTime",
+  description: "A point in time, ISO 8601 in UTC (2026-11-26T09:30:00.000Z).",
+});
+
+const RowId = z.string().meta({ description: "A bigint key, as a decimal string." });
+
+export const WireCompany = Company.extend({ created_at: DateTime, updated_at: DateTime }).meta({
+  id: "Company",
+});
+export const WireSlot = Slot.extend({ created_at: DateTime, updated_at: DateTime }).meta({
+  id: "Slot",
+});
+export const WirePerson = Person.extend({
+  validated_at: DateTime.nullable(),
+  created_at: DateTime,
+  updated_at: DateTime,
+}).meta({ id: "Person" });
+
+export const CompanyWithSlots = z
+  .object({ company: WireCompany, slots: z.array(WireSlot) })
+  .meta({ id: "CompanyWithSlots" });
+export const CreateCompanyResult = CompanyWithSlots.extend({
+  status: z.enum(["created", "exists"]),
+  matched_by: z.enum(["website", "apollo_company_id"]).nullable(),
+}).meta({ id: "CreateCompanyResult" });
+export const CompanyPage = z
+  .object({ items: z.array(WireCompany), next_cursor: z.string().nullable() })
+  .meta({ id: "CompanyPage" });
+export const CompanySearchHits = z
+  .array(z.object({ company: WireCompany, score: z.number() }))
+  .meta({ id: "CompanySearchHits" });
+export const DeleteCompanyResult = z
+  .object({
+    company_uid: z.string(),
+    deleted: z.literal(true),
+    released: z.array(z.object({ slot_uid: z.string(), person_id: z.string() })),
+  })
+  .meta({ id: "DeleteCompanyResult" });
+
+export const Slots = z.array(WireSlot).meta({ id: "Slots" });
+export const SlotChange = z
+  .object({ slot: WireSlot, changed: z.boolean(), released_person_id: z.string().nullable() })
+  .meta({ id: "SlotChange" });
+
+export const CreatePersonResult = z
+  .object({ status: z.enum(["created", "exists"]), person: WirePerson })
+  .meta({ id: "CreatePersonResult" });
+export const PersonPage = z
+  .object({ items: z.array(WirePerson), next_cursor: z.string().nullable() })
+  .meta({ id: "PersonPage" });
+
+export const WireHistoryEntry = HistoryEntry.extend({
+  history_id: RowId,
+  valid_from: DateTime,
+  valid_to: DateTime.nullable(),
+  txid: RowId,
+}).meta({ id: "HistoryEntry" });
+export const WireAuditEntry = AuditEntry.extend({
+  audit_id: RowId,
+  at: DateTime,
+  txid: RowId,
+}).meta({ id: "AuditEntry" });
+export const WireSlotEvent = SlotEvent.extend({ event_id: RowId, at: DateTime, txid: RowId }).meta({
+  id: "SlotEvent",
+});
+
+export const ApiKey = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(API_KEY_ROLES),
+    key_prefix: z.string(),
+    created_at: DateTime,
+    revoked_at: DateTime.nullable(),
+    last_used_at: DateTime.nullable(),
+  })
+  .meta({ id: "ApiKey" });
+export const CreatedApiKey = ApiKey.extend({
+  key: z.string().meta({ description: "The key itself: shown once, store it now." }),
+}).meta({ id: "CreatedApiKey" });
+
+export const Health = z
+  .object({
+    status: z.enum(["ok", "degraded", "unavailable"]),
+    database: z.object({
+      reachable: z.boolean(),
+      kind: z.enum(["server", "embedded"]),
+      latency_ms: z.number().nullable(),
+    }),
+    migrations: z
+      .object({
+        current: z.boolean(),
+        version: z.string().nullable(),
+        pending: z.array(z.string()),
+        drift: z.array(z.string()),
+        missing: z.array(z.string()),
+      })
+      .nullable(),
+    checked_at: DateTime,
+  })
+  .meta({ id: "Health" });
