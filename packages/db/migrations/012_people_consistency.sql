@@ -5,7 +5,8 @@
 --    propose, displace, a direct UPDATE) sets the person's company when it is
 --    empty and refuses with PL121 COMPANY_MISMATCH, naming both companies, when
 --    it differs, unless the transaction moves the person (ple.move_person = on,
---    set by the three-argument link_person_to_slot / propose_person_for_slot).
+--    set by link_person_to_slot, propose_person_for_slot and
+--    displace_slot_person called with p_move).
 --    The move is the person's audited UPDATE of company_uid. A trigger on
 --    people refuses a company change that would disagree with the held slot.
 -- 2. A suppression list: erasing a person records an HMAC-SHA256 (pgcrypto,
@@ -149,6 +150,26 @@ DECLARE
 BEGIN
   PERFORM set_config('ple.move_person', CASE WHEN p_move THEN 'on' ELSE 'off' END, true);
   v_result := marketing.propose_person_for_slot(p_person_id, p_slot_uid);
+  PERFORM set_config('ple.move_person', v_before, true);
+  RETURN v_result;
+END;
+$$;
+
+CREATE FUNCTION marketing.displace_slot_person(
+  p_slot_uid text,
+  p_person_id text,
+  p_expected_person_id text,
+  p_move boolean
+)
+RETURNS json
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_before text := coalesce(current_setting('ple.move_person', true), '');
+  v_result json;
+BEGIN
+  PERFORM set_config('ple.move_person', CASE WHEN p_move THEN 'on' ELSE 'off' END, true);
+  v_result := marketing.displace_slot_person(p_slot_uid, p_person_id, p_expected_person_id);
   PERFORM set_config('ple.move_person', v_before, true);
   RETURN v_result;
 END;

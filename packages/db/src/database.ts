@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
-import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
+import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
 import knexFactory, { type Knex } from "knex";
 import ClientPgLite from "knex-pglite";
 import { readDbEnv } from "./env.js";

@@ -180,7 +180,7 @@ describe("a person's company is the company of their slot", () => {
   });
 
   it("20 connections linking one company-less person into 20 companies: one link, its company", async () => {
-    const companies = [];
+    const companies: Array<Awaited<ReturnType<typeof company>>> = [];
     for (let i = 0; i < 20; i++) companies.push(await company());
     const p = await person();
     const clients = await Promise.all(companies.map(() => connect(url)));

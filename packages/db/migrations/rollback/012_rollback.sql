@@ -22,6 +22,7 @@ DROP TABLE marketing.suppression;
 DROP TABLE marketing.suppression_secret;
 
 DROP VIEW marketing.person_company_mismatch;
+DROP FUNCTION marketing.displace_slot_person(text, text, text, boolean);
 DROP FUNCTION marketing.propose_person_for_slot(text, text, boolean);
 DROP FUNCTION marketing.link_person_to_slot(text, text, boolean);
 DROP TRIGGER people_company_of_slot ON marketing.people;
