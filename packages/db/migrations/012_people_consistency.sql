@@ -260,6 +260,63 @@ BEGIN
 END;
 $$;
 
+-- Which of a normalised email and LinkedIn URL is suppressed ('email' first), or NULL.
+CREATE FUNCTION marketing.suppressed_kind(p_email text, p_linkedin_url text)
+RETURNS text
+LANGUAGE plpgsql
+STABLE
+AS $$
+DECLARE
+  v_kind text;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM marketing.suppression) THEN
+    RETURN NULL;
+  END IF;
+  SELECT s.kind INTO v_kind
+    FROM marketing.suppression AS s
+   WHERE s.identity_hash IN (
+           marketing.suppression_hash('email', p_email),
+           marketing.suppression_hash('linkedin_url', p_linkedin_url)
+         )
+   ORDER BY s.kind
+   LIMIT 1;
+  RETURN v_kind;
+END;
+$$;
+
+CREATE FUNCTION marketing.raise_suppressed(p_kind text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  PERFORM marketing.raise_error(
+    'PL122', p_kind,
+    format('%s: this person was erased or asked not to be contacted (suppression list); they cannot be added again', p_kind),
+    jsonb_build_object('reason', 'suppressed', 'kind', p_kind)
+  );
+END;
+$$;
+
+-- PL122 when the email or LinkedIn URL (any spelling) is suppressed: the check
+-- a dry run makes where the real run's insert would be refused.
+CREATE FUNCTION marketing.refuse_suppressed(p_email text, p_linkedin_url text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_kind text := marketing.suppressed_kind(
+    CASE WHEN marketing.blank_to_null(p_email) IS NULL THEN NULL
+         ELSE marketing.normalise_email(p_email) END,
+    CASE WHEN marketing.blank_to_null(p_linkedin_url) IS NULL THEN NULL
+         ELSE marketing.normalise_linkedin_url(p_linkedin_url) END
+  );
+BEGIN
+  IF v_kind IS NOT NULL THEN
+    PERFORM marketing.raise_suppressed(v_kind);
+  END IF;
+END;
+$$;
+
 -- BEFORE INSERT/UPDATE of a person's email or LinkedIn URL (after
 -- people_before_write normalised them): PL122 when either is suppressed.
 CREATE FUNCTION marketing.people_refuse_suppressed()
@@ -267,25 +324,10 @@ RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 DECLARE
-  v_kind text;
+  v_kind text := marketing.suppressed_kind(NEW.email, NEW.linkedin_url);
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM marketing.suppression) THEN
-    RETURN NEW;
-  END IF;
-  SELECT s.kind INTO v_kind
-    FROM marketing.suppression AS s
-   WHERE s.identity_hash IN (
-           marketing.suppression_hash('email', NEW.email),
-           marketing.suppression_hash('linkedin_url', NEW.linkedin_url)
-         )
-   ORDER BY s.kind
-   LIMIT 1;
-  IF FOUND THEN
-    PERFORM marketing.raise_error(
-      'PL122', v_kind,
-      format('%s: this person was erased or asked not to be contacted (suppression list); they cannot be added again', v_kind),
-      jsonb_build_object('reason', 'suppressed', 'kind', v_kind)
-    );
+  IF v_kind IS NOT NULL THEN
+    PERFORM marketing.raise_suppressed(v_kind);
   END IF;
   RETURN NEW;
 END;

@@ -81,6 +81,22 @@ export function removeSuppression(
   return callChange(q, "unsuppress_identity", input.identity, input.reason);
 }
 
+/**
+ * SUPPRESSED (field email or linkedin_url) when either identity, in any spelling, is on the
+ * suppression list: the answer a create would give, for look-ups such as a dry run's.
+ */
+export async function refuseSuppressed(
+  q: Queryable,
+  identity: { email: string; linkedin_url?: string | null | undefined },
+): Promise<void> {
+  await mapErrors(() =>
+    q.raw("SELECT marketing.refuse_suppressed(?, ?)", [
+      identity.email,
+      identity.linkedin_url ?? null,
+    ]),
+  );
+}
+
 export interface CompanyMismatch {
   person_id: string;
   /** The company stored on the person. */

@@ -33,8 +33,11 @@ export interface ImportStore {
   findCompany(website: string | null, apolloCompanyId: string | null): Promise<CompanyUid | null>;
   /** The uid back when the company exists. */
   companyExists(companyUid: CompanyUid): Promise<CompanyUid | null>;
-  /** The person_id of the person with this (normalised) email, if any. */
-  findPerson(email: string): Promise<PersonId | null>;
+  /**
+   * The person_id of the person with this (normalised) email, if any; SUPPRESSED when the email
+   * or LinkedIn URL is on the suppression list (as creating the person would be).
+   */
+  findPerson(email: string, linkedinUrl?: string | null): Promise<PersonId | null>;
   createCompany(
     company: CompanyCreateInput,
   ): Promise<{ status: "created" | "exists"; company_uid: CompanyUid }>;

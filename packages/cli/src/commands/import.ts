@@ -429,7 +429,8 @@ export async function runImport(
     if (title !== null && person.role === null) out.unmappedTitle = title;
     if (dryRun) {
       const key = `e:${person.person.email}`;
-      const known = seen.has(key) || (await store.findPerson(person.person.email)) !== null;
+      const found = await store.findPerson(person.person.email, person.person.linkedin_url);
+      const known = seen.has(key) || found !== null;
       if (!seen.has(key)) seen.add(ownCopy(key));
       if (known) out.existing++;
       else out.created++;
