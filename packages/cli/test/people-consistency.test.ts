@@ -198,3 +198,106 @@ describe("ple slot link --move and ple doctor", () => {
     expect(check.detail).toContain("--move");
   });
 });
+
+describe("Apollo contact exports: Email Status and malformed optional fields", () => {
+  it("maps Email Status to a validation result (provider apollo), drops a bad LinkedIn URL with a warning", async () => {
+    const file = writeTemp(
+      tempDir(),
+      "apollo-contacts.csv",
+      [
+        "First Name,Last Name,Title,Company,Email,Email Status,Person Linkedin Url,Website,Apollo Contact Id,Apollo Account Id",
+        "Vera,Valid,VP Ops,Status Co,vera@status.example,Verified,https://www.linkedin.com/in/vera-valid,status.example,c1,a9",
+        "Bo,Bounce,VP Ops,Status Co,bo@status.example,Bounced,,status.example,c2,a9",
+        "Gus,Guess,VP Ops,Status Co,gus@status.example,Guessed,,status.example,c3,a9",
+        "Mars,Word,VP Ops,Status Co,mars@status.example,Sent to Mars,,status.example,c4,a9",
+        "Una,Vail,VP Ops,Status Co,una@status.example,Unavailable,,status.example,c5,a9",
+        "Lin,Kedout,VP Ops,Status Co,lin@status.example,Verified,not a linkedin url,status.example,c6,a9",
+        "Bad,Mail,VP Ops,Status Co,not-an-email,Verified,,status.example,c7,a9",
+        "",
+      ].join("\n"),
+    );
+    const dry = (await cli(["import", "people", file, "--dry-run", "--json"])).json();
+    const real = (await cli(["import", "people", file, "--json"])).json();
+    for (const run of [dry, real]) {
+      expect(run).toMatchObject({
+        rows: 7,
+        created: 6,
+        rejected: 1,
+        email_status: {
+          mapped: 5,
+          unknown: 1,
+          unknown_values: [{ status: "Sent to Mars", count: 1 }],
+        },
+      });
+      expect(run.warnings).toEqual([
+        {
+          row_number: 6,
+          field: "linkedin_url",
+          message: expect.stringContaining("linkedin_url dropped"),
+        },
+      ]);
+      expect(run.rejects).toEqual([
+        expect.objectContaining({ row_number: 7, error_code: "VALIDATION_FAILED", field: "email" }),
+      ]);
+    }
+    const people = await t.db.knex.raw<{
+      rows: Array<{
+        email: string;
+        validation_status: string;
+        validation_provider: string | null;
+        validation_result_raw: string | null;
+        linkedin_url: string | null;
+      }>;
+    }>(
+      `SELECT email, validation_status, validation_provider, validation_result_raw, linkedin_url
+         FROM marketing.people WHERE email LIKE '%@status.example' ORDER BY email`,
+    );
+    expect(people.rows).toEqual([
+      {
+        email: "bo@status.example",
+        validation_status: "invalid",
+        validation_provider: "apollo",
+        validation_result_raw: "Bounced",
+        linkedin_url: null,
+      },
+      {
+        email: "gus@status.example",
+        validation_status: "risky",
+        validation_provider: "apollo",
+        validation_result_raw: "Guessed",
+        linkedin_url: null,
+      },
+      {
+        email: "lin@status.example",
+        validation_status: "valid",
+        validation_provider: "apollo",
+        validation_result_raw: "Verified",
+        linkedin_url: null,
+      },
+      {
+        email: "mars@status.example",
+        validation_status: "pending",
+        validation_provider: null,
+        validation_result_raw: null,
+        linkedin_url: null,
+      },
+      {
+        email: "una@status.example",
+        validation_status: "pending",
+        validation_provider: null,
+        validation_result_raw: null,
+        linkedin_url: null,
+      },
+      {
+        email: "vera@status.example",
+        validation_status: "valid",
+        validation_provider: "apollo",
+        validation_result_raw: "Verified",
+        linkedin_url: "https://www.linkedin.com/in/vera-valid",
+      },
+    ]);
+    const human = await cli(["import", "people", file, "--dry-run"]);
+    expect(human.out).toContain("fields dropped");
+    expect(human.out).toContain('"Sent to Mars" ×1');
+  });
+});

@@ -18,6 +18,7 @@ import {
   type Queryable,
   recordImportRejects,
   refuseSuppressed,
+  setImportedValidations,
   storedRejectText,
 } from "@ple/db";
 import { asActor } from "./actor.js";
@@ -105,6 +106,9 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       await refuseSuppressed(q, { email, linkedin_url: linkedinUrl });
       const found = await orNull(getPerson(q, { email }), "PERSON_NOT_FOUND");
       return found?.person_id ?? null;
+    },
+    async recordValidations(results) {
+      await setImportedValidations(q, results);
     },
     async createCompany(company) {
       const result = await createCompany(q, company);

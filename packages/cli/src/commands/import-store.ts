@@ -1,4 +1,5 @@
 /** What an import needs from the registry, one transaction (batch) at a time. */
+
 import type {
   CompanyCreateInput,
   CompanyUid,
@@ -7,6 +8,7 @@ import type {
   PersonId,
   PleError,
 } from "@ple/core";
+import type { ImportedValidation } from "@ple/db";
 
 export type LinkOutcome = "linked" | "already_linked" | "slot_taken" | "person_in_other_slot";
 
@@ -56,6 +58,8 @@ export interface ImportStore {
    * concurrent imports linking into the same slots take their locks in one order.
    */
   lockSlots(slotUids: readonly string[]): Promise<void>;
+  /** Records the validation results the file brings for people this import created. */
+  recordValidations(results: readonly ImportedValidation[]): Promise<void>;
   /** Links a person into a slot; a conflict is an outcome, not an error, and undoes nothing. */
   linkPerson(personId: PersonId, slotUid: string): Promise<LinkOutcome>;
   /** Keeps rejected rows; recording the same file and row again changes nothing. */

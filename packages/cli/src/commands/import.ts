@@ -39,6 +39,12 @@ import {
   personColumns,
   personName,
 } from "../import-columns.js";
+import {
+  type ApolloEmailValidation,
+  apolloEmailStatus,
+  optionalPersonFields,
+  type RowWarning,
+} from "../person-row-extras.js";
 import type { ProgressUpdate } from "../progress.js";
 import type { ImportStore, ImportStoreFactory } from "./import-store.js";
 
@@ -94,6 +100,18 @@ export interface ImportSummary {
   slot_conflicts?: SlotConflict[];
   unmapped_titles?: UnmappedTitle[];
   without_company?: number;
+  /** Rows imported without a malformed optional field (LinkedIn URL, title), one entry each. */
+  warnings?: RowWarning[];
+  /**
+   * Apollo's "Email Status" (people import with that column): rows whose word was mapped to a
+   * validation result (recorded for people the import created), and words not known (those
+   * people stay pending).
+   */
+  email_status?: {
+    mapped: number;
+    unknown: number;
+    unknown_values: Array<{ status: string; count: number }>;
+  };
   duration_ms: number;
 }
 
@@ -207,6 +225,12 @@ function parseCompanyRow(row: CsvRow, cols: CompanyColumns): CompanyCreateInput 
 
 interface PersonRow {
   person: Omit<PersonCreateInput, "company_uid" | "source">;
+  /** Optional fields dropped because they did not parse. */
+  dropped: Array<{ field: string; message: string }>;
+  /** Apollo's "Email Status", mapped (null: no column, empty cell or unknown word). */
+  validation: ApolloEmailValidation | null;
+  /** An "Email Status" word not known. */
+  unknownEmailStatus: string | null;
   role: Role | null;
   companyUid: CompanyUid | null;
   /** A company named with enough to create it (name and website). */
@@ -217,16 +241,19 @@ interface PersonRow {
 
 function parsePersonRow(row: CsvRow, cols: PersonColumns): PersonRow {
   checkFieldCount(row);
+  // A malformed optional field costs only that field (a warning); a required one the row.
+  const optional = optionalPersonFields({
+    linkedin_url: cellValue(row.record, cols.linkedinUrl),
+    title: cellValue(row.record, cols.title),
+  });
   const person = unwrap(
     parseInput(PersonCreateInput.omit({ company_uid: true, source: true }), {
       name: personName(row.record, cols) ?? "",
       email: cellValue(row.record, cols.email) ?? "",
-      ...present({
-        linkedin_url: cellValue(row.record, cols.linkedinUrl),
-        title: cellValue(row.record, cols.title),
-      }),
+      ...optional.fields,
     }),
   );
+  const emailStatus = apolloEmailStatus(cellValue(row.record, cols.emailStatus));
   const rawUid = cellValue(row.record, cols.companyUid);
   const companyUid = rawUid === null ? null : unwrap(parseInput(CompanyUidSchema, rawUid));
   const companyName = cellValue(row.record, cols.companyName);
@@ -251,6 +278,9 @@ function parsePersonRow(row: CsvRow, cols: PersonColumns): PersonRow {
   const title = person.title ?? null;
   return {
     person,
+    dropped: optional.dropped,
+    validation: emailStatus.validation,
+    unknownEmailStatus: emailStatus.unknown,
     role: title === null ? null : roleFromTitle(title),
     companyUid,
     company,
@@ -339,6 +369,8 @@ export async function runImport(
     duration_ms: 0,
   };
   const unmapped = new Map<string, number>();
+  const warnings: RowWarning[] = [];
+  const emailStatus = { mapped: 0, unknown: 0, values: new Map<string, number>() };
   const conflicts: SlotConflict[] = [];
   const people = { companiesCreated: 0, linked: 0, alreadyLinked: 0, withoutCompany: 0 };
   // In a dry run, a later row naming an earlier row's company or email counts as "existing",
@@ -439,6 +471,9 @@ export async function runImport(
     const created = await store.createPerson({ ...person.person, company_uid: companyUid, source });
     if (created.status === "created") out.created++;
     else out.existing++;
+    if (created.status === "created" && person.validation !== null) {
+      await store.recordValidations([{ person_id: created.person_id, ...person.validation }]);
+    }
     if (companyUid === null || person.role === null) return out;
     const slotUid = formatSlotUid(companyUid, person.role);
     const link = await store.linkPerson(created.person_id, slotUid);
@@ -595,6 +630,14 @@ export async function runImport(
       people.map((p) => ({ ...p.person.person, company_uid: p.companyUid, source })),
     );
     if (personResults.some((result) => result.status === "rejected")) throw new RowByRow();
+    await store.recordValidations(
+      personResults.flatMap((result, index) => {
+        const validation = people[index]?.person.validation ?? null;
+        return result.status === "created" && validation !== null
+          ? [{ person_id: result.person_id, ...validation }]
+          : [];
+      }),
+    );
     // 4. The slots, in file order — their rows locked first in slot_uid order, so that two
     //    imports linking into the same slots (from files in different orders) queue up
     //    instead of deadlocking.
@@ -635,12 +678,32 @@ export async function runImport(
     planned: Planned[];
     invalid: RejectedRow[];
   }
+  /** Dropped optional fields and Apollo email statuses, counted once per row as it is parsed. */
+  const countExtras = (row: CsvRow, person: PersonRow) => {
+    for (const d of person.dropped) {
+      warnings.push({
+        row_number: row.rowNumber,
+        field: storable(d.field),
+        message: storable(d.message),
+      });
+    }
+    if (person.validation !== null) emailStatus.mapped++;
+    if (person.unknownEmailStatus !== null) {
+      emailStatus.unknown++;
+      const word = person.unknownEmailStatus;
+      const count = emailStatus.values.get(word);
+      if (count === undefined) emailStatus.values.set(ownCopy(word), 1);
+      else emailStatus.values.set(word, count + 1);
+    }
+  };
   const newBatch = (): Batch => ({ size: 0, lastBytes: 0, planned: [], invalid: [] });
   const addRow = (batch: Batch, row: CsvRow) => {
     batch.size++;
     batch.lastBytes = row.bytes;
     try {
-      batch.planned.push({ row, parsed: parseRow(row) });
+      const parsed = parseRow(row);
+      batch.planned.push({ row, parsed });
+      if ("person" in parsed) countExtras(row, parsed.person);
     } catch (err) {
       batch.invalid.push(rejectFrom(row, err));
     }
@@ -835,6 +898,16 @@ export async function runImport(
     summary.already_linked = people.alreadyLinked;
     summary.slot_conflicts = conflicts;
     summary.without_company = people.withoutCompany;
+    summary.warnings = warnings;
+    if (personCols?.emailStatus != null) {
+      summary.email_status = {
+        mapped: emailStatus.mapped,
+        unknown: emailStatus.unknown,
+        unknown_values: [...emailStatus.values]
+          .map(([status, count]) => ({ status, count }))
+          .sort((a, b) => b.count - a.count || a.status.localeCompare(b.status)),
+      };
+    }
     summary.unmapped_titles = [...unmapped]
       .map(([title, count]) => ({ title, count }))
       .sort((a, b) => b.count - a.count || a.title.localeCompare(b.title));
