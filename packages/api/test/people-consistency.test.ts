@@ -121,18 +121,23 @@ describe("people.erase", () => {
 describe("people.erase on the embedded database while the API serves it", () => {
   let db: PleDatabase;
   let api: PleServer;
+  let url: string;
+  let key: string;
 
+  // Migrating PGlite takes a while on a busy machine: done in the hook (hookTimeout).
+  beforeAll(async () => {
+    db = await openDatabase({ memory: true });
+    await migrateLatest(db);
+    key = (await createApiKey(db.knex, { name: "embedded admin", role: "admin" })).key;
+    api = createServer({ db });
+    url = await api.listen(0);
+  });
   afterAll(async () => {
     await api?.close();
     await db?.close();
   });
 
   it("erases over HTTP and refuses the identity afterwards", async () => {
-    db = await openDatabase({ memory: true });
-    await migrateLatest(db);
-    const key = (await createApiKey(db.knex, { name: "embedded admin", role: "admin" })).key;
-    api = createServer({ db });
-    const url = await api.listen(0);
     const ple = createPleClient({ url, apiKey: key });
     const { person } = await ple.people.create.mutate({
       name: "Embedded Erin",
