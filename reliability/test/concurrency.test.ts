@@ -480,6 +480,7 @@ describe("two `ple db migrate` at once", () => {
     "006_api_access",
     "007_operations",
     "008_import_speed",
+    "012_people_consistency",
   ];
 
   interface MigrateOutput {

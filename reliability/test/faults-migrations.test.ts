@@ -20,6 +20,7 @@ const ALL = [
   "006_api_access",
   "007_operations",
   "008_import_speed",
+  "012_people_consistency",
 ];
 
 let reference: TestDatabase;

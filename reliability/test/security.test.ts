@@ -60,6 +60,7 @@ const REQUIRED: Record<string, Required> = {
   "people.create": "write",
   "people.update": "write",
   "people.setValidation": "write",
+  "people.erase": "admin",
   "apiKeys.list": "admin",
   "apiKeys.create": "admin",
   "apiKeys.revoke": "admin",
@@ -103,7 +104,7 @@ async function inputsFor(): Promise<Record<string, unknown>> {
     website: `${name}.example`,
   });
   const people = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 4; i++) {
     people.push(
       (await admin.people.create({ name: `M ${i}`, email: `m${i}@${name}.example` })).person,
     );
@@ -150,6 +151,7 @@ async function inputsFor(): Promise<Record<string, unknown>> {
     "people.create": { name: "New Person", email: `new@${name}.example` },
     "people.update": { person_id, patch: { title: "CEO" } },
     "people.setValidation": { person_id, result: "ok", provider: "millionverifier" },
+    "people.erase": { person_id: people[3]?.person_id, reason: "role matrix" },
     "apiKeys.list": {},
     "apiKeys.create": { name: `made ${name}`, role: "read" },
     "apiKeys.revoke": { id: spare.id },

@@ -37,6 +37,7 @@ const REQUIRED: Record<string, Required> = {
   "people.create": "write",
   "people.update": "write",
   "people.setValidation": "write",
+  "people.erase": "admin",
   "apiKeys.list": "admin",
   "apiKeys.create": "admin",
   "apiKeys.revoke": "admin",

@@ -44,16 +44,16 @@ describe("ple db", () => {
 
     const migrated = await cli(t.db, ["db", "migrate"]);
     expect(migrated.code).toBe(0);
-    expect(migrated.out).toContain("008_import_speed");
+    expect(migrated.out).toContain("012_people_consistency");
     expect((await cli(t.db, ["db", "migrate"])).out).toContain("Already up to date.");
 
     const status = await cli(t.db, ["db", "status"]);
-    expect(status.out).toContain("Current version: 008");
+    expect(status.out).toContain("Current version: 012");
     expect(status.out).toContain("lock free");
     expect(status.out).toContain("Recent runs:");
     const json = (await cli(t.db, ["db", "status", "--json"])).json();
     expect(json.run_log[0]).toMatchObject({
-      migration: "008_import_speed",
+      migration: "012_people_consistency",
       direction: "up",
       outcome: "success",
     });
@@ -61,13 +61,19 @@ describe("ple db", () => {
     const back = (await cli(t.db, ["db", "rollback", "--to", "005", "--json"])).json();
     expect(back).toEqual({
       direction: "down",
-      migrations: ["008_import_speed", "007_operations", "006_api_access"],
+      migrations: [
+        "012_people_consistency",
+        "008_import_speed",
+        "007_operations",
+        "006_api_access",
+      ],
     });
     expect((await cli(t.db, ["db", "rollback", "--to", "abc"])).code).toBe(1);
     expect((await cli(t.db, ["db", "migrate", "--json"])).json().migrations).toEqual([
       "006_api_access",
       "007_operations",
       "008_import_speed",
+      "012_people_consistency",
     ]);
     const unlock = await cli(t.db, ["db", "unlock"]);
     expect(unlock.out).toContain("already free");
@@ -199,6 +205,8 @@ describe("look-ups, slot moves and history", () => {
         newcomer.person_id,
         "--expected",
         ceo,
+        // The newcomer may work for another seeded company: they move to this one.
+        "--move",
         "--json",
       ])
     ).json();
@@ -361,6 +369,10 @@ describe("embedded data folder lock", () => {
     // Another live process holds it (our parent stands in for one).
     writeFileSync(`${dir}.lock`, String(process.ppid));
     expect(() => lockDataDir(dir)).toThrow(/in use by another ple process/);
+    // It says what to do instead: the server's API (an erasure: people.erase) or stop it.
+    expect(() => lockDataDir(dir)).toThrow(
+      /through that server's API \(e\.g\. people\.erase.*or stop it/,
+    );
     // A dead process's lock is taken over.
     writeFileSync(`${dir}.lock`, "999999999");
     const again = lockDataDir(dir);

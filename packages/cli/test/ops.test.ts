@@ -43,7 +43,7 @@ describe("backup and restore", () => {
   it("round-trips every table into a fresh server database with identical checksums", async () => {
     const file = join(tempDir(), "ple.backup.gz");
     const written = await backup(source.db, { file });
-    expect(written.schema_version).toMatch(/^008_/);
+    expect(written.schema_version).toMatch(/^012_/);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(written.tables.map((t) => t.table)).toEqual(
       expect.arrayContaining(["company", "people", "audit_log", "people_history", "slot_event"]),

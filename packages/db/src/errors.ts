@@ -1,5 +1,5 @@
 /**
- * PostgreSQL errors → PleError. SQL functions raise custom SQLSTATEs PL001–PL009
+ * PostgreSQL errors → PleError. SQL functions raise custom SQLSTATEs PL001–PL009, PL121–PL122
  * with COLUMN = the field and DETAIL = the reason (PL001) or a JSON object of
  * particulars; constraint violations are named after their column. Messages
  * never carry SQL text; the original error stays as `cause` for server logs.
@@ -26,6 +26,8 @@ const CUSTOM_SQLSTATES: Record<string, ErrorCode> = {
   PL007: "UID_EXHAUSTED",
   PL008: "PERSON_ALREADY_LINKED",
   PL009: "COMPANY_HAS_FILLED_SLOTS",
+  PL121: "COMPANY_MISMATCH",
+  PL122: "SUPPRESSED",
 };
 
 /** Columns per table, longest first, to name the field of a constraint. */

@@ -26,3 +26,4 @@ export * from "./people.js";
 export * from "./pii.js";
 export * from "./retention.js";
 export * from "./slots.js";
+export * from "./suppression.js";

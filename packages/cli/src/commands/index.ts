@@ -8,6 +8,7 @@ import { lookupCommands } from "./lookups.js";
 import { opsCommands } from "./ops.js";
 import { seedCommands } from "./seed.js";
 import { serveCommands } from "./serve.js";
+import { suppressionCommands } from "./suppression.js";
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...serveCommands,
@@ -15,6 +16,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...importCommands,
   ...lookupCommands,
   ...opsCommands,
+  ...suppressionCommands,
   ...apikeyCommands,
   ...seedCommands,
   ...doctorCommands,
