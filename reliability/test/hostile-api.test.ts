@@ -211,6 +211,7 @@ function inputs(): Record<string, fc.Arbitrary<unknown>> {
     }),
     "people.update": objectOf({ person_id: field("person"), patch: patchOf(personFields) }),
     "people.slot": objectOf({ person_id: field("person") }),
+    "people.erase": objectOf({ person_id: field("person"), reason: field("text") }),
     "people.setValidation": objectOf({
       person_id: field("person"),
       status: field("role"),

@@ -63,6 +63,7 @@ const REQUIRED: Record<string, Required> = {
   "people.update": "write",
   "people.setValidation": "write",
   "people.merge": "write",
+  "people.erase": "admin",
   "apiKeys.list": "admin",
   "apiKeys.create": "admin",
   "apiKeys.revoke": "admin",
@@ -106,7 +107,7 @@ async function inputsFor(): Promise<Record<string, unknown>> {
     website: `${name}.example`,
   });
   const people = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 4; i++) {
     people.push(
       (await admin.people.create({ name: `M ${i}`, email: `m${i}@${name}.example` })).person,
     );
@@ -162,6 +163,7 @@ async function inputsFor(): Promise<Record<string, unknown>> {
       dry_run: true,
     },
     "history.merges": { uid: company_uid },
+    "people.erase": { person_id: people[3]?.person_id, reason: "role matrix" },
     "apiKeys.list": {},
     "apiKeys.create": { name: `made ${name}`, role: "read" },
     "apiKeys.revoke": { id: spare.id },

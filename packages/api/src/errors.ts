@@ -22,6 +22,8 @@ export function trpcCodeFor(code: ErrorCode): TRPCErrorCode {
     case "SLOT_CONFLICT":
     case "PERSON_ALREADY_LINKED":
     case "COMPANY_HAS_FILLED_SLOTS":
+    case "COMPANY_MISMATCH":
+    case "SUPPRESSED":
     case "ALREADY_EXISTS":
     case "IDEMPOTENCY_CONFLICT":
     case "IDENTITY_CONFLICT":

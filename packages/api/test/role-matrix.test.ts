@@ -46,6 +46,7 @@ const REQUIRED: Record<string, Required> = {
   "people.update": "write",
   "people.setValidation": "write",
   "people.merge": "write",
+  "people.erase": "admin",
   "apiKeys.list": "admin",
   "apiKeys.create": "admin",
   "apiKeys.revoke": "admin",

@@ -46,7 +46,7 @@ export function lockDataDir(dataDir: string): () => void {
       if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
         throw new PleError(
           "DATABASE_UNAVAILABLE",
-          `the embedded database in ${dataDir} is in use by another ple process (pid ${holder}, e.g. \`ple start\`); stop it first, or use a PostgreSQL server (DATABASE_URL) for shared access`,
+          `the embedded database in ${dataDir} is in use by another ple process (pid ${holder}, e.g. \`ple start\`): make the change through that server's API (e.g. people.erase with an admin key for an erasure), or stop it first, or use a PostgreSQL server (DATABASE_URL) for shared access`,
           { details: { lock_file: path, pid: holder } },
         );
       }

@@ -20,6 +20,7 @@ const PERSON_ALIASES = {
   email: ["email", "Email", "Email Address", "Work Email"],
   linkedinUrl: ["linkedin_url", "Person Linkedin Url", "LinkedIn", "Linkedin Url"],
   title: ["title", "Title", "Job Title"],
+  emailStatus: ["Email Status", "email_status"],
   companyUid: ["company_uid"],
   companyName: ["company_name", "Company", "Company Name"],
   website: ["website", "Website", "Company Website", "company_website", "Domain"],
@@ -40,6 +41,8 @@ export type PersonColumns = {
   email: string;
   linkedinUrl: string | null;
   title: string | null;
+  /** Apollo's "Email Status". */
+  emailStatus: string | null;
   companyUid: string | null;
   companyName: string | null;
   website: string | null;
@@ -83,6 +86,7 @@ export function personColumns(header: readonly string[]): PersonColumns {
     email,
     linkedinUrl: findColumn(header, PERSON_ALIASES.linkedinUrl),
     title: findColumn(header, PERSON_ALIASES.title),
+    emailStatus: findColumn(header, PERSON_ALIASES.emailStatus),
     companyUid: findColumn(header, PERSON_ALIASES.companyUid),
     companyName: findColumn(header, PERSON_ALIASES.companyName),
     website: findColumn(header, PERSON_ALIASES.website),

@@ -200,6 +200,7 @@ describe("ple (the binary)", () => {
       "schema version",
       "drift",
       "migration lock",
+      "person companies",
     ]);
   });
 });

@@ -221,6 +221,8 @@ describe("look-ups, slot moves and history", () => {
         newcomer.person_id,
         "--expected",
         ceo,
+        // The newcomer may work for another seeded company: they move to this one.
+        "--move",
         "--json",
       ])
     ).json();
@@ -383,6 +385,10 @@ describe("embedded data folder lock", () => {
     // Another live process holds it (our parent stands in for one).
     writeFileSync(`${dir}.lock`, String(process.ppid));
     expect(() => lockDataDir(dir)).toThrow(/in use by another ple process/);
+    // It says what to do instead: the server's API (an erasure: people.erase) or stop it.
+    expect(() => lockDataDir(dir)).toThrow(
+      /through that server's API \(e\.g\. people\.erase.*or stop it/,
+    );
     // A dead process's lock is taken over.
     writeFileSync(`${dir}.lock`, "999999999");
     const again = lockDataDir(dir);

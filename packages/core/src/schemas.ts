@@ -392,6 +392,16 @@ export const PersonGetInput = inputObject({
   .transform((value) => value as { person_id: z.infer<typeof PersonIdSchema> } | { email: string });
 export type PersonGetInput = z.infer<typeof PersonGetInput>;
 
+/**
+ * Erase a person's personal data everywhere (GDPR Art. 17), leaving a tombstone; their email and
+ * LinkedIn URL go on the suppression list. The reason is kept on the tombstone.
+ */
+export const PersonEraseInput = inputObject({
+  person_id: PersonIdSchema,
+  reason: normalised((input) => normaliseText(input, "reason", "The reason", 500)),
+});
+export type PersonEraseInput = z.infer<typeof PersonEraseInput>;
+
 export const PersonListInput = inputObject({
   cursor: Cursor.optional(),
   limit: PageLimit,
@@ -418,14 +428,26 @@ export type PersonUpdateInput = z.infer<typeof PersonUpdateInput>;
 export const SlotListInput = inputObject({ company_uid: CompanyUidSchema });
 export type SlotListInput = z.infer<typeof SlotListInput>;
 
+/**
+ * Whether the person may change company: a person's company is the company of the slot they
+ * hold or are proposed for, so linking someone of another company is COMPANY_MISMATCH unless
+ * the caller moves them (the company change is audited).
+ */
+const MoveSchema = z.boolean().optional();
+
 /** Put a person straight into an open slot (open → filled). */
-export const SlotLinkInput = inputObject({ slot_uid: SlotUidSchema, person_id: PersonIdSchema });
+export const SlotLinkInput = inputObject({
+  slot_uid: SlotUidSchema,
+  person_id: PersonIdSchema,
+  move: MoveSchema,
+});
 export type SlotLinkInput = z.infer<typeof SlotLinkInput>;
 
 /** Propose a person for an open slot, pending validation (open → pending). */
 export const SlotProposeInput = inputObject({
   slot_uid: SlotUidSchema,
   person_id: PersonIdSchema,
+  move: MoveSchema,
 });
 export type SlotProposeInput = z.infer<typeof SlotProposeInput>;
 
@@ -449,6 +471,7 @@ export const SlotDisplaceInput = inputObject({
   slot_uid: SlotUidSchema,
   person_id: PersonIdSchema,
   expected_person_id: PersonIdSchema.optional(),
+  move: MoveSchema,
 });
 export type SlotDisplaceInput = z.infer<typeof SlotDisplaceInput>;
 

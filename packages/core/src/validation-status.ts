@@ -98,3 +98,42 @@ export function mapVerifierResult(word: string): ValidationStatus {
     .replace(/[\s-]+/g, "_");
   return Object.hasOwn(VERIFIER_RESULT_MAP, key) ? (VERIFIER_RESULT_MAP[key] ?? "risky") : "risky";
 }
+
+/**
+ * Apollo's "Email Status" column of a contact export, as a validation result with provider
+ * `apollo`. Apollo's words have changed over time, so the input is open-ended: a word not listed
+ * maps to null (the person stays `pending`; an import counts such words). Compared as
+ * mapVerifierResult does (case-insensitive, spaces and hyphens read as `_`).
+ * - verified → valid (Apollo checked the mailbox)
+ * - invalid, bounced → invalid
+ * - guessed, extrapolated, unverified, likely_to_engage, catch_all, accept_all → risky (a pattern
+ *   or an unconfirmed address: no proof either way)
+ * - unavailable, pending_manual_fulfillment → pending (Apollo has no verdict)
+ */
+export const APOLLO_EMAIL_STATUS_MAP: Readonly<Record<string, ValidationStatus>> = Object.freeze({
+  verified: "valid",
+  valid: "valid",
+  invalid: "invalid",
+  bounced: "invalid",
+  guessed: "risky",
+  extrapolated: "risky",
+  unverified: "risky",
+  likely_to_engage: "risky",
+  catch_all: "risky",
+  catchall: "risky",
+  accept_all: "risky",
+  unavailable: "pending",
+  pending_manual_fulfillment: "pending",
+});
+
+/** The status an Apollo "Email Status" word maps to, or null for a word not (yet) known. */
+export function mapApolloEmailStatus(word: string): ValidationStatus | null {
+  if (typeof word !== "string") return null;
+  const key = word
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, "_");
+  return Object.hasOwn(APOLLO_EMAIL_STATUS_MAP, key)
+    ? (APOLLO_EMAIL_STATUS_MAP[key] ?? null)
+    : null;
+}

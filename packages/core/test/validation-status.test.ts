@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  mapApolloEmailStatus,
   mapVerifierResult,
   VALIDATION_STATUSES,
   VALIDATION_TRANSITIONS,
@@ -84,5 +85,30 @@ describe("validationTransition", () => {
 
   it("does not re-queue what is already queued", () => {
     expect(validationTransition("pending", "pending").ok).toBe(false);
+  });
+});
+
+describe("mapApolloEmailStatus", () => {
+  it.each([
+    ["Verified", "valid"],
+    ["verified", "valid"],
+    ["Invalid", "invalid"],
+    ["Bounced", "invalid"],
+    ["Guessed", "risky"],
+    ["Extrapolated", "risky"],
+    ["Unverified", "risky"],
+    ["Likely to engage", "risky"],
+    ["Likely-To-Engage", "risky"],
+    ["Catch-all", "risky"],
+    ["Unavailable", "pending"],
+    [" unavailable ", "pending"],
+  ])("%s → %s", (word, status) => {
+    expect(mapApolloEmailStatus(word)).toBe(status);
+  });
+
+  it("answers null for a word it does not know (the person stays pending)", () => {
+    for (const word of ["Sent to Mars", "", "constructor", "toString"]) {
+      expect(mapApolloEmailStatus(word)).toBeNull();
+    }
   });
 });

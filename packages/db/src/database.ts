@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
+import { pgcrypto } from "@electric-sql/pglite/contrib/pgcrypto";
 import knexFactory, { type Knex } from "knex";
 import ClientPgLite from "knex-pglite";
 import { readDbEnv } from "./env.js";
@@ -114,7 +115,8 @@ function openServer(url: string, poolMax: number): PleDatabase {
   };
 }
 
-const extensions = { pg_trgm };
+// pg_trgm: name search (migration 005); pgcrypto: the suppression list's HMAC (migration 012).
+const extensions = { pg_trgm, pgcrypto };
 
 // initdb of PGlite takes seconds; in-memory databases (tests, verify's
 // scratch database) start from one freshly initialised image per process.

@@ -1,6 +1,6 @@
 /**
- * PostgreSQL errors → PleError. SQL functions raise custom SQLSTATEs PL001–PL009, PLI01
- * (IDENTITY_CONFLICT) and PLM01 (MERGE_CONFLICT)
+ * PostgreSQL errors → PleError. SQL functions raise custom SQLSTATEs PL001–PL009, PL121–PL122,
+ * PLI01 (IDENTITY_CONFLICT) and PLM01 (MERGE_CONFLICT)
  * with COLUMN = the field and DETAIL = the reason (PL001) or a JSON object of
  * particulars; constraint violations are named after their column. Messages
  * never carry SQL text; the original error stays as `cause` for server logs.
@@ -29,6 +29,8 @@ const CUSTOM_SQLSTATES: Record<string, ErrorCode> = {
   PL009: "COMPANY_HAS_FILLED_SLOTS",
   PLI01: "IDENTITY_CONFLICT",
   PLM01: "MERGE_CONFLICT",
+  PL121: "COMPANY_MISMATCH",
+  PL122: "SUPPRESSED",
 };
 
 /** Columns per table, longest first, to name the field of a constraint. */

@@ -42,3 +42,4 @@ export * from "./retention-rules.js";
 export * from "./schema-sql.js";
 export * from "./slot-work.js";
 export * from "./slots.js";
+export * from "./suppression.js";

@@ -271,3 +271,36 @@ export function setValidation(q: Queryable, input: SetValidationInput): Promise<
     });
   });
 }
+
+/** A validation result an import brings with a new person (e.g. Apollo's "Email Status"). */
+export interface ImportedValidation {
+  person_id: string;
+  status: ValidationStatus;
+  provider: string;
+  /** The provider's own word, kept beside the mapped status. */
+  result: string;
+}
+
+/**
+ * Records the validation results an import brings for people it just created, in one UPDATE
+ * for the batch. Only people still `pending` change (a result recorded meanwhile wins); a
+ * `pending` result records nothing.
+ */
+export function setImportedValidations(
+  q: Queryable,
+  results: readonly ImportedValidation[],
+): Promise<number> {
+  return mapErrors(async () => {
+    const rows = results.filter((r) => r.status !== "pending");
+    if (rows.length === 0) return 0;
+    const updated = await q.raw<{ rowCount: number | null }>(
+      `UPDATE marketing.people AS p
+          SET validation_status = r.status, validation_provider = r.provider,
+              validation_result_raw = r.result, validated_at = now()
+         FROM json_to_recordset(?::json) AS r(person_id text, status text, provider text, result text)
+        WHERE p.person_id = r.person_id AND p.validation_status = 'pending'`,
+      [JSON.stringify(rows)],
+    );
+    return updated.rowCount ?? 0;
+  });
+}

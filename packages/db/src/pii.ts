@@ -2,7 +2,8 @@
  * PII erasure: marketing.erase_person (migration 007) scrubs a person's name, email, LinkedIn
  * URL, title and raw verifier result from people, their history, the audit log, import
  * rejects and stored API responses, vacates their slot, leaves a tombstone
- * (marketing.pii_erasure) and records the erasure in the audit log without the PII.
+ * (marketing.pii_erasure) and records the erasure in the audit log without the PII; migration
+ * 012 puts the erased email and LinkedIn URL on the suppression list.
  */
 import { PleError } from "@ple/core";
 import type { Knex } from "knex";
@@ -33,15 +34,20 @@ export interface PiiErasure {
   counts: PiiErasureCounts;
 }
 
-/** Erases one person; run it in the caller's actor transaction. */
+/**
+ * Erases one person; run it in the caller's actor transaction. Their email and LinkedIn URL go
+ * on the suppression list (keyed hashes), so they cannot be created or imported again; the
+ * reason, when given, is kept on the tombstone.
+ */
 export async function erasePerson(
   trx: Knex | Knex.Transaction,
   personId: string,
+  reason?: string,
 ): Promise<PiiErasureResult> {
   const result = await mapErrors(() =>
     trx.raw<{ rows: Array<{ result: PiiErasureResult }> }>(
-      "select marketing.erase_person(?) as result",
-      [personId],
+      "select marketing.erase_person(?, ?) as result",
+      [personId, reason ?? null],
     ),
   );
   const value = result.rows[0]?.result;

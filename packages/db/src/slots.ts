@@ -75,14 +75,16 @@ export function getSlotOfPerson(q: Queryable, personId: string): Promise<Slot | 
 /**
  * Links a person into an open slot (open → filled). When the slot is taken by
  * someone else: SLOT_CONFLICT naming the occupant; when the person holds
- * another slot: PERSON_ALREADY_LINKED naming it. Linking the holder again is a no-op.
+ * another slot: PERSON_ALREADY_LINKED naming it; when the person works for
+ * another company: COMPANY_MISMATCH naming both, unless input.move. A person
+ * without a company gets the slot's. Linking the holder again is a no-op.
  */
 export function linkPersonToSlot(q: Queryable, input: SlotLinkInput): Promise<SlotChange> {
   return mapErrors(async () => {
     const before = await q(SLOT).where({ slot_uid: input.slot_uid }).first("status", "person_id");
     const result = await q.raw<{ rows: Array<{ linked: boolean }> }>(
-      "SELECT marketing.link_person_to_slot(?, ?) AS linked",
-      [input.person_id, input.slot_uid],
+      "SELECT marketing.link_person_to_slot(?, ?, ?) AS linked",
+      [input.person_id, input.slot_uid, input.move === true],
     );
     const slot = await readSlot(q, input.slot_uid);
     if (result.rows[0]?.linked === true) {
@@ -131,7 +133,7 @@ interface SlotJson {
 async function callSlotFunction(
   q: Queryable,
   sql: string,
-  bindings: Array<string | null>,
+  bindings: Array<string | boolean | null>,
   slotUid: string,
 ): Promise<SlotChange> {
   const result = await q.raw<{ rows: Array<{ result: SlotJson }> }>(sql, bindings);
@@ -144,13 +146,13 @@ async function callSlotFunction(
   };
 }
 
-/** Proposes a person for an open slot, pending validation (open → pending). */
+/** Proposes a person for an open slot, pending validation (open → pending); company rule as link. */
 export function proposePersonForSlot(q: Queryable, input: SlotProposeInput): Promise<SlotChange> {
   return mapErrors(() =>
     callSlotFunction(
       q,
-      "SELECT marketing.propose_person_for_slot(?, ?) AS result",
-      [input.person_id, input.slot_uid],
+      "SELECT marketing.propose_person_for_slot(?, ?, ?) AS result",
+      [input.person_id, input.slot_uid, input.move === true],
       input.slot_uid,
     ),
   );
@@ -201,8 +203,8 @@ export function displaceSlotPerson(q: Queryable, input: SlotDisplaceInput): Prom
   return mapErrors(() =>
     callSlotFunction(
       q,
-      "SELECT marketing.displace_slot_person(?, ?, ?) AS result",
-      [input.slot_uid, input.person_id, input.expected_person_id ?? null],
+      "SELECT marketing.displace_slot_person(?, ?, ?, ?) AS result",
+      [input.slot_uid, input.person_id, input.expected_person_id ?? null, input.move === true],
       input.slot_uid,
     ),
   );

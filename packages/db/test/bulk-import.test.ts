@@ -477,7 +477,8 @@ describe("importPersonBatch", () => {
 });
 
 describe("bulk import on the embedded database (PGlite)", () => {
-  it("creates, finds and rejects as on the server", async () => {
+  // Migrating a fresh PGlite image takes most of a minute on a loaded 2-core machine.
+  it("creates, finds and rejects as on the server", { timeout: 180_000 }, async () => {
     const embedded = await createEmbeddedTestDatabase();
     try {
       const companies = await withActor(embedded.db, ACTOR, (trx) =>

@@ -1,11 +1,12 @@
 /**
  * people: create (idempotent by normalised email), get by id or email, list,
- * update, and record an email validation result (core's vocabulary and
- * transitions), and the slot a person holds.
+ * update, record an email validation result (core's vocabulary and
+ * transitions), the slot a person holds, and erasure (admin).
  */
 import {
   inputObject,
   PersonCreateInput,
+  PersonEraseInput,
   PersonGetInput,
   PersonIdSchema,
   PersonListInput,
@@ -14,16 +15,20 @@ import {
   SetValidationInput,
 } from "@ple/core";
 import {
+  erasePerson,
   getPerson,
+  getPiiErasure,
   getSlotOfPerson,
   listPeople,
   mergePeople,
   setValidation,
   updatePerson,
   upsertPerson,
+  vacuumErasedRows,
 } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { readProcedure, writeProcedure } from "../trpc.js";
+import { z } from "zod";
+import { adminProcedure, readProcedure, writeProcedure } from "../trpc.js";
 
 export const PersonSlotInput = inputObject({ person_id: PersonIdSchema });
 
@@ -52,6 +57,22 @@ export const peopleRouter = {
   slot: readProcedure.input(PersonSlotInput).query(async ({ ctx, input }) => {
     await getPerson(ctx.db.knex, input);
     return getSlotOfPerson(ctx.db.knex, input.person_id);
+  }),
+
+  /**
+   * Erases the person's personal data everywhere, as `ple pii erase` does, and answers the
+   * tombstone (who, when, why, what was scrubbed). Their email and LinkedIn URL go on the
+   * suppression list. Erasing an erased person changes nothing (status "already_erased").
+   * Works on the embedded database while this server holds it.
+   */
+  erase: adminProcedure.input(PersonEraseInput).mutation(async ({ ctx, input }) => {
+    const answer = await ctx.write(async (trx) => {
+      const result = await erasePerson(trx, input.person_id, input.reason);
+      return { ...result, tombstone: await getPiiErasure(trx, input.person_id) };
+    });
+    // The scrubbed row versions leave the table files too, not only every query.
+    if (answer.status === "erased") await vacuumErasedRows(ctx.db.knex);
+    return answer;
   }),
 
   /** Records an email check: a status, or the verifier's result word mapped to one. */

@@ -1,9 +1,10 @@
 /**
  * `ple doctor`: can we reach the database, which one is it, is its schema current (pending
- * migrations, drift, missing files) and is the migration lock free. Exit code 1 when a check fails.
+ * migrations, drift, missing files), is the migration lock free, and does every slot holder work
+ * for the slot's company. Exit code 1 when a check fails.
  */
 import { isPleError } from "@ple/core";
-import { migrationStatus, type PleDatabase, serverVersion } from "@ple/db";
+import { listCompanyMismatches, migrationStatus, type PleDatabase, serverVersion } from "@ple/db";
 import type { CommandSpec } from "../command.js";
 import { renderTable } from "../output.js";
 
@@ -104,8 +105,38 @@ export async function doctor(openDb: () => Promise<PleDatabase>): Promise<Doctor
   } catch (err) {
     checks.push({ check: "migrations", outcome: "fail", detail: messageOf(err) });
   }
+  checks.push(await companyConsistency(db));
   report.ok = checks.every((c) => c.outcome !== "fail");
   return report;
+}
+
+/**
+ * People whose stored company is not the company of the slot they hold or are proposed for
+ * (written before migration 012 enforced the rule). A warning: the data is usable, the fix is
+ * in the README.
+ */
+async function companyConsistency(db: PleDatabase): Promise<DoctorCheck> {
+  const check = "person companies";
+  try {
+    const rows = await listCompanyMismatches(db.knex, 6);
+    if (rows.length === 0) {
+      return { check, outcome: "ok", detail: "every slot holder works for the slot's company" };
+    }
+    const shown = rows
+      .slice(0, 5)
+      .map((r) => `${r.person_id} (${r.company_uid ?? "no company"}) in ${r.slot_uid}`)
+      .join(", ");
+    return {
+      check,
+      outcome: "warn",
+      detail: `${rows.length > 5 ? "more than 5" : rows.length} slot holder(s) stored with another company: ${shown}; fix each with \`ple slot vacate SLOT\` and, if they do work there, \`ple slot link SLOT PERSON --move\` (README: "A person's company")`,
+    };
+  } catch (err) {
+    if (isPleError(err) && err.code === "INTERNAL") {
+      return { check, outcome: "warn", detail: "not checked: the schema predates migration 012" };
+    }
+    return { check, outcome: "fail", detail: messageOf(err) };
+  }
 }
 
 function messageOf(err: unknown): string {

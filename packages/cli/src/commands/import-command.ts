@@ -26,6 +26,13 @@ export function renderImportSummary(s: ImportSummary): string {
       lines.push(pad("slot conflicts", s.slot_conflicts?.length ?? 0));
     }
     lines.push(pad("without company", s.without_company ?? 0));
+    lines.push(pad("fields dropped", s.warnings?.length ?? 0, "malformed optional fields"));
+    const suppressed = s.rejects.filter((r) => r.error_code === "SUPPRESSED").length;
+    if (suppressed > 0) lines.push(pad("suppressed", suppressed, "erased people (rejected)"));
+    if (s.email_status) {
+      lines.push(pad("email status", s.email_status.mapped, "mapped from Apollo"));
+      lines.push(pad("  unknown status", s.email_status.unknown, "left pending"));
+    }
     const titles = s.unmapped_titles ?? [];
     if (titles.length > 0) {
       const shown = titles.slice(0, 15).map((t) => `"${t.title}" ×${t.count}`);
@@ -33,6 +40,22 @@ export function renderImportSummary(s: ImportSummary): string {
       lines.push(
         "",
         `Titles not mapped to CEO/CFO/HR (${titles.length}): ${shown.join(", ")}${more}`,
+      );
+    }
+    const unknown = s.email_status?.unknown_values ?? [];
+    if (unknown.length > 0) {
+      const shown = unknown.slice(0, 15).map((u) => `"${u.status}" ×${u.count}`);
+      lines.push("", `Email Status values not known (people left pending): ${shown.join(", ")}`);
+    }
+    const warnings = s.warnings ?? [];
+    if (warnings.length > 0) {
+      lines.push("", `Fields dropped${warnings.length > 20 ? " (first 20)" : ""}:`);
+      lines.push(
+        renderTable(
+          warnings
+            .slice(0, 20)
+            .map((w) => ({ row: w.row_number, field: w.field, message: w.message })),
+        ),
       );
     }
     const conflicts = s.slot_conflicts ?? [];

@@ -70,7 +70,9 @@ export function peoplePartWriter(
     if (title !== null && person.role === null) out.unmappedTitle = title;
     if (dryRun) {
       const key = `e:${person.person.email}`;
-      const known = seen.has(key) || (await store.findPerson(person.person.email)) !== null;
+      // A suppressed email or LinkedIn URL is refused (SUPPRESSED) as the real run's insert is.
+      const found = await store.findPerson(person.person.email, person.person.linkedin_url);
+      const known = seen.has(key) || found !== null;
       if (!seen.has(key)) seen.add(ownCopy(key));
       if (known) out.existing++;
       else out.created++;
@@ -79,6 +81,11 @@ export function peoplePartWriter(
     const created = await store.createPerson({ ...person.person, company_uid: companyUid, source });
     if (created.status === "created") out.created++;
     else out.existing++;
+    // Apollo's "Email Status" is recorded for people this import created, never over an
+    // existing person's results.
+    if (created.status === "created" && person.validation !== null) {
+      await store.recordValidations([{ person_id: created.person_id, ...person.validation }]);
+    }
     if (companyUid === null || person.role === null) return out;
     const slotUid = formatSlotUid(companyUid, person.role);
     const link = await store.linkPerson(created.person_id, slotUid);
@@ -172,6 +179,14 @@ export function peoplePartWriter(
       people.map((p) => ({ ...p.person.person, company_uid: p.companyUid, source })),
     );
     if (personResults.some((result) => result.status === "rejected")) throw new RowByRow();
+    await store.recordValidations(
+      personResults.flatMap((result, index) => {
+        const validation = people[index]?.person.validation ?? null;
+        return result.status === "created" && validation !== null
+          ? [{ person_id: result.person_id, ...validation }]
+          : [];
+      }),
+    );
     // 4. The slots, in file order — their rows locked first in slot_uid order, so that two
     //    imports linking into the same slots (from files in different orders) queue up
     //    instead of deadlocking.

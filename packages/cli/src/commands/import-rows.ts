@@ -22,6 +22,11 @@ import {
   type PersonColumns,
   personName,
 } from "../import-columns.js";
+import {
+  type ApolloEmailValidation,
+  apolloEmailStatus,
+  optionalPersonFields,
+} from "../person-row-extras.js";
 import type { RejectedRow } from "./import-summary.js";
 
 /**
@@ -37,7 +42,7 @@ export function ownCopy(text: string): string {
  * PostgreSQL text cannot hold NUL: a reject shows it as ␀ (in the database and the report).
  * Rejects are kept until the import ends, so the text is a copy of its own (ownCopy).
  */
-function storable(text: string): string {
+export function storable(text: string): string {
   return ownCopy(text.includes("\u0000") ? text.replaceAll("\u0000", "\u2400") : text);
 }
 
@@ -105,6 +110,12 @@ export function parseCompanyRow(row: CsvRow, cols: CompanyColumns): CompanyCreat
 
 export interface PersonRow {
   person: Omit<PersonCreateInput, "company_uid" | "source">;
+  /** Optional fields dropped because they did not parse. */
+  dropped: Array<{ field: string; message: string }>;
+  /** Apollo's "Email Status", mapped (null: no column, empty cell or unknown word). */
+  validation: ApolloEmailValidation | null;
+  /** An "Email Status" word not known. */
+  unknownEmailStatus: string | null;
   role: Role | null;
   companyUid: CompanyUid | null;
   /** A company named with enough to create it (name and website). */
@@ -115,16 +126,19 @@ export interface PersonRow {
 
 export function parsePersonRow(row: CsvRow, cols: PersonColumns): PersonRow {
   checkRecord(row);
+  // A malformed optional field costs only that field (a warning); a required one the row.
+  const optional = optionalPersonFields({
+    linkedin_url: cellValue(row.record, cols.linkedinUrl),
+    title: cellValue(row.record, cols.title),
+  });
   const person = unwrap(
     parseInput(PersonCreateInput.omit({ company_uid: true, source: true }), {
       name: personName(row.record, cols) ?? "",
       email: cellValue(row.record, cols.email) ?? "",
-      ...present({
-        linkedin_url: cellValue(row.record, cols.linkedinUrl),
-        title: cellValue(row.record, cols.title),
-      }),
+      ...optional.fields,
     }),
   );
+  const emailStatus = apolloEmailStatus(cellValue(row.record, cols.emailStatus));
   const rawUid = cellValue(row.record, cols.companyUid);
   const companyUid = rawUid === null ? null : unwrap(parseInput(CompanyUidSchema, rawUid));
   const companyName = cellValue(row.record, cols.companyName);
@@ -149,6 +163,9 @@ export function parsePersonRow(row: CsvRow, cols: PersonColumns): PersonRow {
   const title = person.title ?? null;
   return {
     person,
+    dropped: optional.dropped,
+    validation: emailStatus.validation,
+    unknownEmailStatus: emailStatus.unknown,
     role: title === null ? null : roleFromTitle(title),
     companyUid,
     company,

@@ -18,6 +18,8 @@ import {
   previewCompanyBatch,
   type Queryable,
   recordImportRejects,
+  refuseSuppressed,
+  setImportedValidations,
   storedRejectText,
 } from "@ple/db";
 import { asActor } from "./actor.js";
@@ -101,9 +103,13 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       const found = await orNull(getCompany(q, { company_uid: companyUid }), "COMPANY_NOT_FOUND");
       return found?.company_uid ?? null;
     },
-    async findPerson(email: string) {
+    async findPerson(email: string, linkedinUrl?: string | null) {
+      await refuseSuppressed(q, { email, linkedin_url: linkedinUrl });
       const found = await orNull(getPerson(q, { email }), "PERSON_NOT_FOUND");
       return found?.person_id ?? null;
+    },
+    async recordValidations(results) {
+      await setImportedValidations(q, results);
     },
     async createCompany(company) {
       const result = await createCompany(q, company);
@@ -151,7 +157,10 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       }
       const fresh: RejectToRecord[] = [];
       for (const reject of rejects) {
-        const key = rejectKey(reject.row_number, storedRejectText(reject.raw_row));
+        // A suppressed person's row is stored as "[suppressed]" (migration 012), never the row.
+        const stored =
+          reject.error_code === "SUPPRESSED" ? "[suppressed]" : storedRejectText(reject.raw_row);
+        const key = rejectKey(reject.row_number, stored);
         if (known.has(key) || mine.has(key)) continue;
         fresh.push(reject);
         mine.add(key);

@@ -10,6 +10,7 @@ import type {
   CompanyImportOutcome,
   CompanyPreviewOutcome,
   DryRunMemory,
+  ImportedValidation,
   PersonImportOutcome,
 } from "@ple/db";
 
@@ -28,8 +29,11 @@ export interface ImportStore {
   findCompany(website: string | null, apolloCompanyId: string | null): Promise<CompanyUid | null>;
   /** The uid back when the company exists. */
   companyExists(companyUid: CompanyUid): Promise<CompanyUid | null>;
-  /** The person_id of the person with this (normalised) email, if any. */
-  findPerson(email: string): Promise<PersonId | null>;
+  /**
+   * The person_id of the person with this (normalised) email, if any; SUPPRESSED when the email
+   * or LinkedIn URL is on the suppression list (as creating the person would be).
+   */
+  findPerson(email: string, linkedinUrl?: string | null): Promise<PersonId | null>;
   createCompany(
     company: CompanyCreateInput,
   ): Promise<{ status: "created" | "exists"; company_uid: CompanyUid }>;
@@ -56,6 +60,8 @@ export interface ImportStore {
    * concurrent imports linking into the same slots take their locks in one order.
    */
   lockSlots(slotUids: readonly string[]): Promise<void>;
+  /** Records the validation results the file brings for people this import created. */
+  recordValidations(results: readonly ImportedValidation[]): Promise<void>;
   /** Links a person into a slot; a conflict is an outcome, not an error, and undoes nothing. */
   linkPerson(personId: PersonId, slotUid: string): Promise<LinkOutcome>;
   /** Keeps rejected rows; recording the same file and row again changes nothing. */

@@ -6,7 +6,8 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import type { ErrorCode } from "@ple/core";
 import { csvField, spreadsheetSafe } from "../csv-source.js";
-import { ownCopy } from "./import-rows.js";
+import type { RowWarning } from "../person-row-extras.js";
+import { ownCopy, type PersonRow, storable } from "./import-rows.js";
 
 export type ImportKind = "companies" | "people";
 
@@ -50,6 +51,18 @@ export interface ImportSummary {
   slot_conflicts?: SlotConflict[];
   unmapped_titles?: UnmappedTitle[];
   without_company?: number;
+  /** Rows imported without a malformed optional field (LinkedIn URL, title), one entry each. */
+  warnings?: RowWarning[];
+  /**
+   * Apollo's "Email Status" (people import with that column): rows whose word was mapped to a
+   * validation result (recorded for people the import created), and words not known (those
+   * people stay pending).
+   */
+  email_status?: {
+    mapped: number;
+    unknown: number;
+    unknown_values: Array<{ status: string; count: number }>;
+  };
   duration_ms: number;
 }
 
@@ -94,6 +107,10 @@ export class ImportTally {
   private readonly unmapped = new Map<string, number>();
   private readonly conflicts: SlotConflict[] = [];
   private readonly people = { companiesCreated: 0, linked: 0, alreadyLinked: 0, withoutCompany: 0 };
+  private readonly warnings: RowWarning[] = [];
+  /** Apollo "Email Status" counts; null when the file has no such column. */
+  private emailStatus: { mapped: number; unknown: number; values: Map<string, number> } | null =
+    null;
 
   constructor(kind: ImportKind, file: string, dryRun: boolean) {
     this.summary = {
@@ -108,6 +125,35 @@ export class ImportTally {
       rejects: [],
       duration_ms: 0,
     };
+  }
+
+  /** The file has Apollo's "Email Status" column: the summary counts its words. */
+  countEmailStatus(): void {
+    this.emailStatus ??= { mapped: 0, unknown: 0, values: new Map() };
+  }
+
+  /**
+   * A people row's dropped optional fields and Apollo email status, counted once as the row is
+   * parsed (so a dry run and a real run report the same, and a retried batch counts once).
+   */
+  addPersonExtras(rowNumber: number, person: PersonRow): void {
+    for (const d of person.dropped) {
+      this.warnings.push({
+        row_number: rowNumber,
+        field: storable(d.field),
+        message: storable(d.message),
+      });
+    }
+    const status = this.emailStatus;
+    if (status === null) return;
+    if (person.validation !== null) status.mapped++;
+    const word = person.unknownEmailStatus;
+    if (word !== null) {
+      status.unknown++;
+      const count = status.values.get(word);
+      if (count === undefined) status.values.set(ownCopy(word), 1);
+      else status.values.set(word, count + 1);
+    }
   }
 
   /** A batch's parts, once all of them are done. */
@@ -146,6 +192,16 @@ export class ImportTally {
       summary.already_linked = this.people.alreadyLinked;
       summary.slot_conflicts = this.conflicts;
       summary.without_company = this.people.withoutCompany;
+      summary.warnings = this.warnings;
+      if (this.emailStatus !== null) {
+        summary.email_status = {
+          mapped: this.emailStatus.mapped,
+          unknown: this.emailStatus.unknown,
+          unknown_values: [...this.emailStatus.values]
+            .map(([status, count]) => ({ status, count }))
+            .sort((a, b) => b.count - a.count || a.status.localeCompare(b.status)),
+        };
+      }
       summary.unmapped_titles = [...this.unmapped]
         .map(([title, count]) => ({ title, count }))
         .sort((a, b) => b.count - a.count || a.title.localeCompare(b.title));

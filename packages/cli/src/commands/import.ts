@@ -118,7 +118,12 @@ export async function runImport(
       writePart: peoplePartWriter(stores, file, dryRun, source),
       onBatch,
     });
-    await read((row) => parsePersonRow(row, cols), pipeline.send);
+    if (cols.emailStatus !== null) tally.countEmailStatus();
+    await read((row) => {
+      const person = parsePersonRow(row, cols);
+      tally.addPersonExtras(row.rowNumber, person);
+      return person;
+    }, pipeline.send);
     await pipeline.finish();
   }
   options.onProgress?.({ rows: tally.summary.rows, bytes: info.size });

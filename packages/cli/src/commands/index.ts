@@ -12,6 +12,7 @@ import { opsCommands } from "./ops.js";
 import { seedCommands } from "./seed.js";
 import { serveCommands } from "./serve.js";
 import { slotWorkCommands } from "./slot-work.js";
+import { suppressionCommands } from "./suppression.js";
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...serveCommands,
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...mergeCommands,
   ...opsCommands,
   ...eventsCommands,
+  ...suppressionCommands,
   ...apikeyCommands,
   ...seedCommands,
   ...doctorCommands,

@@ -195,6 +195,8 @@ export function slotMove(
     personId?: string;
     /** displace only: the occupant the caller expects (SLOT_CONFLICT if someone else holds it). */
     expectedPersonId?: string;
+    /** link, propose, displace: let the person change company to the slot's (audited). */
+    movePerson?: boolean;
     actor: string;
   },
 ): Promise<SlotChange> {
@@ -202,14 +204,18 @@ export function slotMove(
   const person_id = options.personId;
   const expected =
     options.expectedPersonId === undefined ? {} : { expected_person_id: options.expectedPersonId };
+  const move = options.movePerson === true ? { move: true } : {};
   return asActor(db, options.actor, (trx) => {
     switch (options.move) {
       case "link":
-        return linkPersonToSlot(trx, unwrap(parseInput(SlotLinkInput, { slot_uid, person_id })));
+        return linkPersonToSlot(
+          trx,
+          unwrap(parseInput(SlotLinkInput, { slot_uid, person_id, ...move })),
+        );
       case "propose":
         return proposePersonForSlot(
           trx,
-          unwrap(parseInput(SlotProposeInput, { slot_uid, person_id })),
+          unwrap(parseInput(SlotProposeInput, { slot_uid, person_id, ...move })),
         );
       case "confirm":
         return confirmSlot(trx, unwrap(parseInput(SlotConfirmInput, { slot_uid })));
@@ -220,7 +226,7 @@ export function slotMove(
       case "displace":
         return displaceSlotPerson(
           trx,
-          unwrap(parseInput(SlotDisplaceInput, { slot_uid, person_id, ...expected })),
+          unwrap(parseInput(SlotDisplaceInput, { slot_uid, person_id, ...expected, ...move })),
         );
       default: {
         const never: never = options.move;
@@ -444,8 +450,8 @@ function slotSpec(move: SlotMove, summary: string, withPerson: boolean): Command
         ? [{ name: "PERSON_ID", required: true, description: "the person (PE-YYYYMMDD-NNNNNN)" }]
         : []),
     ],
-    options:
-      move === "displace"
+    options: {
+      ...(move === "displace"
         ? {
             expected: {
               type: "string",
@@ -454,12 +460,23 @@ function slotSpec(move: SlotMove, summary: string, withPerson: boolean): Command
                 "displace only if this person still holds the slot (else SLOT_CONFLICT naming who does)",
             },
           }
-        : {},
+        : {}),
+      ...(withPerson
+        ? {
+            move: {
+              type: "boolean",
+              description:
+                "the person works for another company: move them to the slot's company (audited; without it COMPANY_MISMATCH)",
+            },
+          }
+        : {}),
+    },
     examples: [
       `ple slot ${move} ${example}${withPerson ? " PE-20261126-000007" : ""}`,
       ...(move === "displace"
         ? [`ple slot displace ${example} PE-20261126-000007 --expected PE-20261126-000003`]
         : []),
+      ...(move === "link" ? [`ple slot link ${example} PE-20261126-000007 --move`] : []),
     ],
     async run(ctx, args) {
       const expected = move === "displace" ? stringOption(args, "expected") : undefined;
@@ -468,6 +485,7 @@ function slotSpec(move: SlotMove, summary: string, withPerson: boolean): Command
         slotUid: positional(args, 0, "SLOT_UID"),
         ...(withPerson ? { personId: positional(args, 1, "PERSON_ID") } : {}),
         ...(expected === undefined ? {} : { expectedPersonId: expected }),
+        ...(withPerson && flag(args, "move") ? { movePerson: true } : {}),
         actor: ctx.env.actor,
       });
       return { data: change, human: renderChange(move, change) };

@@ -22,7 +22,7 @@ import {
   verifyArchive,
   writeBackup,
 } from "@ple/db";
-import { type CommandSpec, flag, positional } from "../command.js";
+import { type CommandSpec, flag, positional, stringOption } from "../command.js";
 import { formatCount, renderTable } from "../output.js";
 import { asActor } from "./actor.js";
 
@@ -116,9 +116,11 @@ export function retentionPurge(
 
 export async function piiErase(
   db: PleDatabase,
-  options: { personId: string; actor: string },
+  options: { personId: string; actor: string; reason?: string },
 ): Promise<PiiErasureResult> {
-  const result = await asActor(db, options.actor, (trx) => erasePerson(trx, options.personId));
+  const result = await asActor(db, options.actor, (trx) =>
+    erasePerson(trx, options.personId, options.reason),
+  );
   // The scrubbed row versions leave the table files too, not only every query.
   if (result.status === "erased") await vacuumErasedRows(db.knex);
   return result;
@@ -247,16 +249,33 @@ export const opsCommands: CommandSpec[] = [
       "Scrubs name, email, LinkedIn URL, title and the raw verifier result from the person,",
       "their history, the audit log, import rejects and stored API responses; vacates their",
       "slot; keeps the person_id as a tombstone; records the erasure in the audit log (without",
-      "the data). Running it again for the same person changes nothing.",
+      "the data). Their email and LinkedIn URL go on the suppression list (keyed hashes), so",
+      "no import, API call or SQL function can bring them back (`ple suppression`). Running it",
+      "again for the same person changes nothing. While `ple start` serves the embedded",
+      "database, erase through the API instead (people.erase, an admin key).",
     ].join("\n"),
     positionals: [
       { name: "PERSON_ID", required: true, description: "the person (PE-YYYYMMDD-NNNNNN)" },
     ],
-    options: {},
-    examples: ["ple pii erase PE-20261126-000042", "ple pii erase PE-20261126-000042 --json"],
+    options: {
+      reason: {
+        type: "string",
+        valueName: "TEXT",
+        description: "why (e.g. the request's reference), kept on the tombstone",
+      },
+    },
+    examples: [
+      "ple pii erase PE-20261126-000042",
+      'ple pii erase PE-20261126-000042 --reason "GDPR Art. 17 request #1234" --json',
+    ],
     async run(ctx, args) {
       const personId = positional(args, 0, "PERSON_ID");
-      const result = await piiErase(await ctx.db(), { personId, actor: ctx.env.actor });
+      const reason = stringOption(args, "reason");
+      const result = await piiErase(await ctx.db(), {
+        personId,
+        actor: ctx.env.actor,
+        ...(reason === undefined ? {} : { reason }),
+      });
       const counts = result.counts;
       const human =
         result.status === "already_erased"
@@ -268,7 +287,7 @@ export const opsCommands: CommandSpec[] = [
               `  import rejects scrubbed ${counts.import_rejects}`,
               `  API responses dropped   ${counts.api_responses}`,
               `  slots vacated           ${counts.slots_vacated}`,
-              "A tombstone remains and the erasure is in the audit log.",
+              "A tombstone remains, the erasure is in the audit log, and the email and LinkedIn URL are suppressed.",
             ].join("\n");
       return { data: result, human };
     },
