@@ -132,6 +132,20 @@ function routerDeclaration(rootDts) {
       printing.delete(type);
     }
   }
+  /**
+   * A subscription's output (an async generator) as AsyncIterable of what it yields; a yield of
+   * tracked() (SSE ids for resuming) as TrackedEnvelope of its data.
+   */
+  function printStream(type, indent, name) {
+    const [yielded] = checker.getTypeArguments(type) ?? [];
+    if (!yielded) throw new Error(`${name}: cannot read what the subscription yields`);
+    if (yielded.aliasSymbol?.name === "TrackedEnvelope") {
+      const [data] = yielded.aliasTypeArguments ?? [];
+      if (!data) throw new Error(`${name}: a TrackedEnvelope without its data type`);
+      return `AsyncIterable<TrackedEnvelope<${print(data, indent)}>>`;
+    }
+    return `AsyncIterable<${print(yielded, indent)}>`;
+  }
   const wrap = (text) => (text.includes(" | ") ? `(${text})` : text);
 
   const routerType = checker.getTypeOfSymbol(appRouter);
@@ -147,12 +161,18 @@ function routerDeclaration(rootDts) {
           ? "TRPCQueryProcedure"
           : kind === '"mutation"'
             ? "TRPCMutationProcedure"
-            : null;
+            : kind === '"subscription"'
+              ? "TRPCSubscriptionProcedure"
+              : null;
       if (builder === null)
         throw new Error(`${namespace.name}.${p.name}: ${kind} is not supported`);
       const types = prop(procDef, "$types");
       const pad = "            ";
-      return `        ${key(p.name)}: ${builder}<{\n${pad}input: ${print(prop(types, "input"), pad)};\n${pad}output: ${print(prop(types, "output"), pad)};\n${pad}meta: object;\n        }>;`;
+      const output =
+        builder === "TRPCSubscriptionProcedure"
+          ? printStream(prop(types, "output"), pad, `${namespace.name}.${p.name}`)
+          : print(prop(types, "output"), pad);
+      return `        ${key(p.name)}: ${builder}<{\n${pad}input: ${print(prop(types, "input"), pad)};\n${pad}output: ${output};\n${pad}meta: object;\n        }>;`;
     });
     return `    ${key(namespace.name)}: {\n${procedures.join("\n")}\n    };`;
   });
@@ -162,6 +182,7 @@ import type {
   TRPCDecorateCreateRouterOptions,
   TRPCMutationProcedure,
   TRPCQueryProcedure,
+  TRPCSubscriptionProcedure,${namespaces.some((n) => n.includes("TrackedEnvelope<")) ? "\n  TrackedEnvelope," : ""}
 } from "@trpc/server";
 
 /** The shape of every error the API answers (error.data.code is one of PLE's stable codes). */

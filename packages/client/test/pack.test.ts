@@ -52,6 +52,7 @@ describe("@ple/client packed and installed alone", () => {
     expect(Object.keys(manifest.dependencies).sort()).toEqual([
       "@trpc/client",
       "@trpc/server",
+      "eventsource",
       "superjson",
     ]);
 

@@ -531,26 +531,24 @@ export const MergePrefer = z.enum(["keep", "drop"]);
 export type MergePrefer = z.infer<typeof MergePrefer>;
 
 export const CompanyMergeInput = inputObject({
-    keep: CompanyUidSchema,
-    drop: CompanyUidSchema,
-    dry_run: z.boolean().default(false),
-    prefer: z.partialRecord(RoleSchema, MergePrefer).default({}),
-  })
-  .refine((input) => input.keep !== input.drop, {
-    message: "keep and drop must be two different companies",
-    path: ["drop"],
-  });
+  keep: CompanyUidSchema,
+  drop: CompanyUidSchema,
+  dry_run: z.boolean().default(false),
+  prefer: z.partialRecord(RoleSchema, MergePrefer).default({}),
+}).refine((input) => input.keep !== input.drop, {
+  message: "keep and drop must be two different companies",
+  path: ["drop"],
+});
 export type CompanyMergeInput = z.infer<typeof CompanyMergeInput>;
 
 export const PersonMergeInput = inputObject({
-    keep: PersonIdSchema,
-    drop: PersonIdSchema,
-    dry_run: z.boolean().default(false),
-  })
-  .refine((input) => input.keep !== input.drop, {
-    message: "keep and drop must be two different people",
-    path: ["drop"],
-  });
+  keep: PersonIdSchema,
+  drop: PersonIdSchema,
+  dry_run: z.boolean().default(false),
+}).refine((input) => input.keep !== input.drop, {
+  message: "keep and drop must be two different people",
+  path: ["drop"],
+});
 export type PersonMergeInput = z.infer<typeof PersonMergeInput>;
 
 export const DuplicatesInput = inputObject({

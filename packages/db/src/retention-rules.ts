@@ -117,6 +117,9 @@ export const KEPT_TABLES: Readonly<Record<string, string>> = {
   "marketing.unicode_combining_class":
     "reference data written by migration 009 (canonical combining classes)",
   "marketing.unicode_composition": "reference data written by migration 009 (NFC compositions)",
+  "marketing.suppression":
+    "erased identities as keyed hashes (migration 012): kept so an erasure survives the next import",
+  "marketing.suppression_secret": "one row: the key of the suppression list's hashes",
   "marketing.record_merge":
     "one row per merge (migration 011): what the dropped record held, so a merge can be read back",
   "marketing.company_alias":

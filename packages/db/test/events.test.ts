@@ -5,7 +5,7 @@
  * on the server and on the embedded database. Erasure scrubs a person's events; retention
  * purges old ones; the feed is append-only.
  */
-import type { ChangeEvent } from "@ple/core";
+import type { ChangeEvent, CompanyUid } from "@ple/core";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withActor } from "../src/actor.js";
@@ -299,8 +299,8 @@ describe.each([
   });
 
   it("a company merge writes company.merged with both UIDs; a dry run writes nothing", async () => {
-    const keep = await newCompany(db.knex, "Merge Keep Events");
-    const drop = await newCompany(db.knex, "Merge Drop Events");
+    const keep = (await newCompany(db.knex, "Merge Keep Events")) as CompanyUid;
+    const drop = (await newCompany(db.knex, "Merge Drop Events")) as CompanyUid;
     const head = await eventHead(db.knex);
     await withActor(db, { actor: "merger" }, (trx) =>
       mergeCompanies(trx, { keep, drop, dry_run: true, prefer: {} }),

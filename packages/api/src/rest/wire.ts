@@ -31,9 +31,13 @@ export const WirePerson = Person.extend({
 export const CompanyWithSlots = z
   .object({ company: WireCompany, slots: z.array(WireSlot) })
   .meta({ id: "CompanyWithSlots" });
+/** What a create did: created, or for a known key by on_existing: exists (skip), updated, unchanged. */
+const CreateStatus = z.enum(["created", "updated", "unchanged", "exists"]);
 export const CreateCompanyResult = CompanyWithSlots.extend({
-  status: z.enum(["created", "exists"]),
+  status: CreateStatus,
   matched_by: z.enum(["website", "apollo_company_id"]).nullable(),
+  changed: z.array(z.string()),
+  merged_from: z.string().optional(),
 }).meta({ id: "CreateCompanyResult" });
 export const CompanyPage = z
   .object({ items: z.array(WireCompany), next_cursor: z.string().nullable() })
@@ -55,7 +59,12 @@ export const SlotChange = z
   .meta({ id: "SlotChange" });
 
 export const CreatePersonResult = z
-  .object({ status: z.enum(["created", "exists"]), person: WirePerson })
+  .object({
+    status: CreateStatus,
+    person: WirePerson,
+    changed: z.array(z.string()),
+    merged_from: z.string().optional(),
+  })
   .meta({ id: "CreatePersonResult" });
 export const PersonPage = z
   .object({ items: z.array(WirePerson), next_cursor: z.string().nullable() })
