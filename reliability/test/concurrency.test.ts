@@ -1,6 +1,6 @@
 /**
  * Concurrency: overlapping imports at once, API clients racing for one slot,
- * and two migration runners at once.
+ * a company merge racing with 20 API calls, and two migration runners at once.
  */
 import { join } from "node:path";
 import { formatSlotUid, isCompanyUid, isPersonId, isSlotUid, type Role } from "@ple/core";
@@ -464,6 +464,174 @@ describe("API clients racing for one slot", () => {
           check.add("rowsCompared", targets.length);
           // Vacate, so the next round starts with a free person.
           await api.client(api.keys.write.key).slots.vacate.mutate({ slot_uid: held[0].slot_uid });
+        }
+      },
+    );
+  });
+});
+
+describe("a company merge racing with 20 API calls on either company", () => {
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    api = await startApi(reference.db);
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  /** Refusals a racing call may meet; anything else (INTERNAL above all) is unhandled. */
+  const REFUSALS = new Set([
+    "SLOT_CONFLICT",
+    "PERSON_ALREADY_LINKED",
+    "COMPANY_NOT_FOUND",
+    "PERSON_NOT_FOUND",
+    "SLOT_NOT_FOUND",
+    "MERGE_CONFLICT",
+    "INVALID_TRANSITION",
+    "IDENTITY_CONFLICT",
+  ]);
+
+  it("links, vacates, creates, person merges and merges of the same pair: one consistent state", async () => {
+    await recordCheck(
+      "concurrency",
+      "a company merge racing with 20 API calls (5 rounds)",
+      async (check) => {
+        const w = () => api.client(api.keys.write.key);
+        for (let round = 0; round < 5; round++) {
+          const name = unique("merge");
+          const mk = async (label: string, apollo = false) =>
+            (
+              await w().companies.create.mutate({
+                company_name: `${label} ${name}`,
+                website: `${label.toLowerCase()}-${name}.example`,
+                ...(apollo ? { apollo_company_id: `apollo-${label}-${name}` } : {}),
+              })
+            ).company;
+          const person = async (label: string) =>
+            (
+              await w().people.create.mutate({
+                name: `${label} ${name}`,
+                email: `${label}.${name}@example.com`,
+              })
+            ).person.person_id;
+          const keep = await mk("Keep");
+          const drop = await mk("Drop", true);
+          const third = await mk("Third");
+          const k = keep.company_uid;
+          const d = drop.company_uid;
+          const slot = (uid: string, role: Role) => formatSlotUid(uid as never, role) as never;
+          const keepCeo = await person("keepceo");
+          const dropCfo = await person("dropcfo");
+          const dropHr = await person("drophr");
+          const free = await Promise.all(Array.from({ length: 8 }, (_, i) => person(`free${i}`)));
+          const f = (i: number) => free[i] as never;
+          await w().slots.link.mutate({ slot_uid: slot(k, "CEO"), person_id: keepCeo as never });
+          await w().slots.link.mutate({ slot_uid: slot(d, "CFO"), person_id: dropCfo as never });
+          await w().slots.propose.mutate({ slot_uid: slot(d, "HR"), person_id: dropHr as never });
+          const keepAll = { CEO: "keep", CFO: "keep", HR: "keep" } as const;
+          const calls: Array<() => Promise<unknown>> = [
+            () => w().companies.merge.mutate({ keep: k, drop: d, prefer: keepAll }),
+            () => w().slots.link.mutate({ slot_uid: slot(k, "CFO"), person_id: f(0) }),
+            () => w().slots.link.mutate({ slot_uid: slot(k, "HR"), person_id: f(1) }),
+            () => w().slots.link.mutate({ slot_uid: slot(d, "CEO"), person_id: f(2) }),
+            () => w().slots.link.mutate({ slot_uid: slot(d, "CEO"), person_id: f(3) }),
+            () => w().slots.propose.mutate({ slot_uid: slot(k, "CFO"), person_id: f(4) }),
+            () =>
+              w().slots.link.mutate({
+                slot_uid: slot(third.company_uid, "CEO"),
+                person_id: dropCfo as never,
+              }),
+            () => w().slots.vacate.mutate({ slot_uid: slot(d, "CFO") }),
+            () => w().slots.link.mutate({ slot_uid: slot(d, "CFO"), person_id: f(5) }),
+            () => w().people.merge.mutate({ keep: f(6), drop: dropHr as never }),
+            () => w().people.merge.mutate({ keep: dropCfo as never, drop: f(7) }),
+            () => w().companies.merge.mutate({ keep: d, drop: k, prefer: keepAll }),
+            () => w().companies.merge.mutate({ keep: third.company_uid, drop: d, prefer: keepAll }),
+            () =>
+              w().companies.create.mutate({
+                company_name: "Again",
+                website: `https://www.${drop.website}/`,
+                on_existing: "fill",
+              }),
+            () =>
+              w().companies.create.mutate({
+                company_name: "Again",
+                website: `again-${name}.example`,
+                apollo_company_id: String(drop.apollo_company_id),
+              }),
+            () =>
+              w().companies.create.mutate({
+                company_name: "Renamed",
+                website: drop.website,
+                ein: "12-3456789",
+                on_existing: "update",
+              }),
+            () =>
+              w().people.create.mutate({
+                name: "Late",
+                email: `late.${name}@example.com`,
+                company_uid: d,
+              }),
+            () =>
+              w().people.create.mutate({
+                name: "Late",
+                email: `late.k.${name}@example.com`,
+                company_uid: k,
+              }),
+            () => w().slots.vacate.mutate({ slot_uid: slot(k, "CEO") }),
+            () => w().slots.link.mutate({ slot_uid: slot(d, "CEO"), person_id: keepCeo as never }),
+            () =>
+              w().companies.merge.mutate({
+                keep: k,
+                drop: d,
+                prefer: { CEO: "drop", CFO: "drop", HR: "drop" },
+              }),
+          ];
+          const results = await Promise.allSettled(calls.map((call) => call()));
+          check.add("cases", calls.length).add("faults", 1);
+          const codes = results.flatMap((r) =>
+            r.status === "rejected" ? [errorCodeOf(r.reason)] : [],
+          );
+          const unhandled = codes.filter((c) => !REFUSALS.has(c));
+          check.add("unhandledErrors", unhandled.length);
+          expect(unhandled).toEqual([]);
+
+          const knex = reference.db.knex;
+          const twice = await knex.raw(
+            `SELECT person_id FROM marketing.company_slot WHERE person_id IS NOT NULL
+              GROUP BY person_id HAVING count(*) > 1`,
+          );
+          const slotCounts = await knex.raw(
+            `SELECT c.company_uid FROM marketing.company c
+              WHERE (SELECT count(*) FROM marketing.company_slot s
+                      WHERE s.company_uid = c.company_uid) <> 3`,
+          );
+          const website = await knex.raw(
+            `SELECT (SELECT count(*) FROM marketing.company WHERE website = ?)::int
+                  + (SELECT count(*) FROM marketing.company_alias
+                      WHERE alias_kind = 'website' AND alias_value = ?)::int AS n`,
+            [drop.website, drop.website],
+          );
+          const uids = await knex.raw(
+            `SELECT u.uid,
+                    (SELECT count(*) FROM marketing.company WHERE company_uid = u.uid)::int
+                  + (SELECT count(*) FROM marketing.company_alias
+                      WHERE alias_kind = 'company_uid' AND alias_value = u.uid)::int AS n
+               FROM unnest(?::text[]) AS u(uid)`,
+            [[k, d, third.company_uid]],
+          );
+          const late = await knex("marketing.people")
+            .whereIn("email", [`late.${name}@example.com`, `late.k.${name}@example.com`])
+            .select("company_uid");
+          expect(twice.rows).toEqual([]);
+          expect(slotCounts.rows).toEqual([]);
+          expect(website.rows[0]?.n).toBe(1);
+          expect(uids.rows.map((r: { n: number }) => r.n)).toEqual([1, 1, 1]);
+          // People created for either company work for a company that exists.
+          for (const p of late) expect(p.company_uid).not.toBeNull();
+          check.add("rowsLost", late.filter((p) => p.company_uid === null).length);
+          check.add("rowsCompared", 3 + 1 + 3 + late.length);
         }
       },
     );

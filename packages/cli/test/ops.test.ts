@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
   databaseChecksums,
+  listEvents,
   listImportRejects,
   openDatabase,
   type PleDatabase,
@@ -175,6 +176,7 @@ describe("retention purge", () => {
       PLE_RETENTION_HISTORY_DAYS: 0,
       PLE_RETENTION_AUDIT_DAYS: null,
       PLE_RETENTION_REJECT_DAYS: 0,
+      PLE_RETENTION_EVENT_DAYS: 0,
     };
     const before = await databaseChecksums(source.db.knex);
     const dry = await retentionPurge(source.db, { periods, dryRun: true, actor });
@@ -182,6 +184,7 @@ describe("retention purge", () => {
     expect(dry.rows["marketing.company_slot_history"]).toBeGreaterThanOrEqual(2);
     expect(dry.rows["marketing.import_reject"]).toBeGreaterThan(0);
     expect(dry.rows["marketing.audit_log"]).toBe(0);
+    expect(dry.rows["marketing.event"]).toBeGreaterThan(0);
 
     const done = await retentionPurge(source.db, { periods, actor });
     expect(done.rows).toEqual(dry.rows);
@@ -189,6 +192,7 @@ describe("retention purge", () => {
     expect(slotHistory.versions).toHaveLength(1);
     expect(slotHistory.versions[0]?.valid_to).toBeNull();
     expect(await listImportRejects(source.db.knex, {})).toEqual([]);
+    expect((await listEvents(source.db.knex, { after: 0 })).events).toEqual([]);
     const again = await retentionPurge(source.db, { periods, dryRun: true, actor });
     expect(again.total).toBe(0);
   });

@@ -27,7 +27,6 @@ import {
   vacuumErasedRows,
 } from "@ple/db";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { z } from "zod";
 import { adminProcedure, readProcedure, writeProcedure } from "../trpc.js";
 
 export const PersonSlotInput = inputObject({ person_id: PersonIdSchema });
