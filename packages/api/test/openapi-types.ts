@@ -545,8 +545,10 @@ export interface components {
             company: components["schemas"]["Company"];
             slots: components["schemas"]["Slot"][];
             /** @enum {string} */
-            status: "created" | "exists";
+            status: "created" | "updated" | "unchanged" | "exists";
             matched_by: ("website" | "apollo_company_id") | null;
+            changed: string[];
+            merged_from?: string;
         };
         CreatedApiKey: {
             id: string;
@@ -562,8 +564,10 @@ export interface components {
         };
         CreatePersonResult: {
             /** @enum {string} */
-            status: "created" | "exists";
+            status: "created" | "updated" | "unchanged" | "exists";
             person: components["schemas"]["Person"];
+            changed: string[];
+            merged_from?: string;
         };
         /**
          * Format: date-time
@@ -650,7 +654,7 @@ export interface components {
              * @description The stable PLE error code.
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "COMPANY_NOT_FOUND" | "PERSON_NOT_FOUND" | "SLOT_NOT_FOUND" | "SLOT_CONFLICT" | "PERSON_ALREADY_LINKED" | "INVALID_TRANSITION" | "COMPANY_HAS_FILLED_SLOTS" | "ALREADY_EXISTS" | "IDEMPOTENCY_CONFLICT" | "UNAUTHORIZED" | "FORBIDDEN" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "UID_EXHAUSTED" | "MIGRATION_LOCKED" | "MIGRATION_DRIFT" | "MIGRATION_FAILED" | "DATABASE_UNAVAILABLE" | "NOT_FOUND" | "INTERNAL";
+            code: "VALIDATION_FAILED" | "COMPANY_NOT_FOUND" | "PERSON_NOT_FOUND" | "SLOT_NOT_FOUND" | "SLOT_CONFLICT" | "PERSON_ALREADY_LINKED" | "INVALID_TRANSITION" | "COMPANY_HAS_FILLED_SLOTS" | "COMPANY_MISMATCH" | "SUPPRESSED" | "ALREADY_EXISTS" | "IDEMPOTENCY_CONFLICT" | "IDENTITY_CONFLICT" | "MERGE_CONFLICT" | "UNAUTHORIZED" | "FORBIDDEN" | "PAYLOAD_TOO_LARGE" | "METHOD_NOT_ALLOWED" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "UID_EXHAUSTED" | "MIGRATION_LOCKED" | "MIGRATION_DRIFT" | "MIGRATION_FAILED" | "DATABASE_UNAVAILABLE" | "NOT_FOUND" | "INTERNAL";
             /** @description The input field the error is about. */
             field: string | null;
             /** @description Machine-readable particulars: reason, the occupant of a slot, … */
@@ -766,7 +770,7 @@ export interface components {
                 };
             };
         };
-        /** @description An error: SLOT_CONFLICT, PERSON_ALREADY_LINKED, COMPANY_HAS_FILLED_SLOTS, ALREADY_EXISTS, IDEMPOTENCY_CONFLICT, MIGRATION_LOCKED. */
+        /** @description An error: SLOT_CONFLICT, PERSON_ALREADY_LINKED, COMPANY_HAS_FILLED_SLOTS, COMPANY_MISMATCH, SUPPRESSED, ALREADY_EXISTS, IDEMPOTENCY_CONFLICT, IDENTITY_CONFLICT, MERGE_CONFLICT, MIGRATION_LOCKED. */
         Problem409: {
             headers: {
                 [name: string]: unknown;
@@ -774,7 +778,7 @@ export interface components {
             content: {
                 "application/problem+json": components["schemas"]["Problem"] & {
                     /** @enum {unknown} */
-                    code?: "SLOT_CONFLICT" | "PERSON_ALREADY_LINKED" | "COMPANY_HAS_FILLED_SLOTS" | "ALREADY_EXISTS" | "IDEMPOTENCY_CONFLICT" | "MIGRATION_LOCKED";
+                    code?: "SLOT_CONFLICT" | "PERSON_ALREADY_LINKED" | "COMPANY_HAS_FILLED_SLOTS" | "COMPANY_MISMATCH" | "SUPPRESSED" | "ALREADY_EXISTS" | "IDEMPOTENCY_CONFLICT" | "IDENTITY_CONFLICT" | "MERGE_CONFLICT" | "MIGRATION_LOCKED";
                     /** @constant */
                     status?: 409;
                 };
@@ -873,6 +877,9 @@ export interface operations {
                 limit?: number;
                 created_since?: string;
                 has_open_slots?: boolean;
+                name_prefix?: string;
+                name_similar?: string;
+                open_role?: "CEO" | "CFO" | "HR";
             };
             header?: {
                 /** @description Your id for this request (letters, digits, ._:-, at most 128); a new UUID otherwise. Sent back in X-Request-Id, in a problem's requestId and in the audit log. */
@@ -924,6 +931,8 @@ export interface operations {
                     website: string;
                     apollo_company_id?: string | null;
                     ein?: string | null;
+                    /** @enum {string} */
+                    on_existing?: "skip" | "fill" | "update";
                 };
             };
         };
@@ -1176,6 +1185,7 @@ export interface operations {
             content: {
                 "application/json": {
                     person_id: string;
+                    move?: boolean;
                 };
             };
         };
@@ -1220,6 +1230,7 @@ export interface operations {
             content: {
                 "application/json": {
                     person_id: string;
+                    move?: boolean;
                 };
             };
         };
@@ -1379,6 +1390,7 @@ export interface operations {
                 "application/json": {
                     person_id: string;
                     expected_person_id?: string;
+                    move?: boolean;
                 };
             };
         };
@@ -1453,6 +1465,7 @@ export interface operations {
                 company_uid?: string;
                 validation_status?: "pending" | "valid" | "invalid" | "risky" | "throttled" | "error";
                 created_since?: string;
+                without_slot?: boolean;
             };
             header?: {
                 /** @description Your id for this request (letters, digits, ._:-, at most 128); a new UUID otherwise. Sent back in X-Request-Id, in a problem's requestId and in the audit log. */
@@ -1510,6 +1523,8 @@ export interface operations {
                      * @enum {string}
                      */
                     source?: "apollo" | "csv" | "manual";
+                    /** @enum {string} */
+                    on_existing?: "skip" | "fill" | "update";
                 };
             };
         };
