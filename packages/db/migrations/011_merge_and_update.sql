@@ -626,12 +626,18 @@ CREATE FUNCTION marketing.occupy_slot(p_slot marketing.company_slot, p_status te
 RETURNS void
 LANGUAGE plpgsql
 AS $$
+DECLARE
+  -- A merge moves the occupant to the kept record's company: ple.move_person lets the
+  -- person's company follow the slot (migration 012's rule) for this write only.
+  v_before text := coalesce(current_setting('ple.move_person', true), '');
 BEGIN
+  PERFORM set_config('ple.move_person', 'on', true);
   PERFORM marketing.apply_slot_change(
     p_slot.slot_uid,
     marketing.slot_status_after(p_slot, CASE WHEN p_status = 'pending' THEN 'propose' ELSE 'link' END),
     p_person_id
   );
+  PERFORM set_config('ple.move_person', v_before, true);
 END;
 $$;
 

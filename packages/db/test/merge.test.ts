@@ -488,7 +488,10 @@ describe("person merge", () => {
     const dry = await mergePeople(q, { ...input, dry_run: true });
     const merged = await mergePeople(q, input);
     expect({ ...merged, dry_run: true, person: null }).toEqual({ ...dry, person: null });
-    expect(merged.filled).toEqual(["linkedin_url", "title"]);
+    // A person in a slot has that slot's company (migration 012), which the kept one takes.
+    expect(merged.filled).toEqual(
+      dropHolds ? ["linkedin_url", "company_uid", "title"] : ["linkedin_url", "title"],
+    );
     if (dropHolds) {
       expect(merged.slots).toEqual([
         expect.objectContaining({
