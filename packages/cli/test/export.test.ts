@@ -176,7 +176,10 @@ describe("ple export", () => {
     expect(hr.map((r) => r.email)).toEqual(["ravi@multi.example"]);
     const future = csvRows(await exportText(source.db, ["companies", "--since", "2999-01-01"]));
     expect(future).toEqual([]);
-    expect((await cli(source.db, ["export", "people", "--open-slots"])).code).toBe(1);
+    // An option the entity does not take is a usage error naming it (exit 2).
+    const openPeople = await cli(source.db, ["export", "people", "--open-slots"]);
+    expect(openPeople.code).toBe(2);
+    expect(openPeople.err).toContain("--open-slots");
     expect((await cli(source.db, ["export", "widgets"])).code).toBe(2);
   });
 
