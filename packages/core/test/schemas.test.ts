@@ -78,7 +78,7 @@ describe("CompanyCreateInput", () => {
   it("names the field an unknown one most likely meant, and the fields the input takes", () => {
     const typo = failure(CompanyCreateInput, { company_name: "A", website: "a.io", webiste: "x" });
     expect(typo.message).toBe(
-      'Unknown field "webiste" (did you mean "website"?); this input takes company_name, website, apollo_company_id, ein',
+      'Unknown field "webiste" (did you mean "website"?); this input takes company_name, website, apollo_company_id, ein, on_existing',
     );
     const raw = failure(CompanyCreateInput, { company_name: "A", website: "a.io", ein_raw: "1" });
     expect(raw.message).toContain('"ein_raw" (did you mean "ein"?)');
