@@ -5,10 +5,12 @@
  * per row.
  */
 import { type CompanyUid, formatSlotUid, isPleError, PleError } from "@ple/core";
+import type { OnExisting } from "@ple/db";
 import { isRetryable, retrying } from "./import-pipeline.js";
 import { ownCopy, type ParsedRow, type PersonRow, rejectFrom } from "./import-rows.js";
 import type { ImportStore, ImportStoreFactory } from "./import-store.js";
 import {
+  countStatus,
   emptyOutcome,
   type PartResult,
   type RejectedRow,
@@ -27,6 +29,7 @@ export function peoplePartWriter(
   file: string,
   dryRun: boolean,
   source: "apollo" | "csv",
+  onExisting: OnExisting = "skip",
 ) {
   // In a dry run, a later row naming an earlier row's company or email counts as "existing",
   // exactly as in a real run: the dry run remembers what it would have created.
@@ -70,15 +73,27 @@ export function peoplePartWriter(
     if (title !== null && person.role === null) out.unmappedTitle = title;
     if (dryRun) {
       const key = `e:${person.person.email}`;
-      const known = seen.has(key) || (await store.findPerson(person.person.email)) !== null;
+      const stored = seen.has(key) ? null : await store.findPerson(person.person.email);
+      const known = seen.has(key) || stored !== null;
       if (!seen.has(key)) seen.add(ownCopy(key));
-      if (known) out.existing++;
-      else out.created++;
+      if (!known) out.created++;
+      else if (onExisting === "skip" || stored === null) out.existing++;
+      else {
+        const status = await store.previewPerson(
+          { ...person.person, company_uid: companyUid, source },
+          onExisting,
+        );
+        countStatus(out, status ?? "created");
+      }
       return out;
     }
-    const created = await store.createPerson({ ...person.person, company_uid: companyUid, source });
-    if (created.status === "created") out.created++;
-    else out.existing++;
+    const created = await store.createPerson({
+      ...person.person,
+      company_uid: companyUid,
+      source,
+      on_existing: onExisting,
+    });
+    countStatus(out, created.status);
     if (companyUid === null || person.role === null) return out;
     const slotUid = formatSlotUid(companyUid, person.role);
     const link = await store.linkPerson(created.person_id, slotUid);
@@ -170,6 +185,7 @@ export function peoplePartWriter(
     // 3. The people.
     const personResults = await store.importPeople(
       people.map((p) => ({ ...p.person.person, company_uid: p.companyUid, source })),
+      onExisting,
     );
     if (personResults.some((result) => result.status === "rejected")) throw new RowByRow();
     // 4. The slots, in file order — their rows locked first in slot_uid order, so that two
@@ -187,8 +203,7 @@ export function peoplePartWriter(
       if (p === undefined || result.status === "rejected") {
         throw new PleError("INTERNAL", "an import outcome without its row");
       }
-      if (result.status === "created") p.out.created++;
-      else p.out.existing++;
+      countStatus(p.out, result.status);
       part.outcomes.push(p.out);
       if (p.companyUid === null || p.person.role === null) continue;
       const slotUid = formatSlotUid(p.companyUid, p.person.role);
