@@ -1,4 +1,4 @@
-import { databaseChecksums, mergeCompanies } from "@ple/db";
+import { databaseChecksums, mergeCompanies, mergePeople } from "@ple/db";
 import { createTestDatabase, type TestDatabase } from "@ple/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runImport } from "../src/commands/import.js";
@@ -290,5 +290,26 @@ describe("import people --on-existing", () => {
     expect(updates[1]?.changed_columns).toEqual(expect.arrayContaining(["name"]));
     expect(updates[1]?.changed_columns).not.toContain("title");
     expect(updates[1]?.actor).toBe(actor);
+  });
+
+  it("a merged-away email finds the person kept: no new person", async () => {
+    const dir = tempDir();
+    const seed = writeTemp(
+      dir,
+      "seed.csv",
+      `${header}\nKim Keep,kim@keep.example,,\nKim Drop,kim@drop.example,,Analyst\n`,
+    );
+    await runImport("people", stores(), { file: seed });
+    const keep = (await personGet(t.db, { key: "kim@keep.example" })).person_id;
+    const drop = (await personGet(t.db, { key: "kim@drop.example" })).person_id;
+    await mergePeople(t.db.knex, { keep, drop, dry_run: false });
+    const count = async () => Number((await t.db.knex("marketing.people").count({ n: "*" }))[0]?.n);
+    const people = await count();
+    const file = writeTemp(dir, "dropped.csv", `${header}\nKim Drop,kim@drop.example,,Analyst\n`);
+    const dry = await runImport("people", stores(), { file, dryRun: true, onExisting: "skip" });
+    expect(dry).toMatchObject({ created: 0, existing: 1 });
+    const real = await runImport("people", stores(), { file, onExisting: "skip" });
+    expect(real).toMatchObject({ created: 0, existing: 1, rejected: 0 });
+    expect(await count()).toBe(people);
   });
 });
