@@ -292,6 +292,30 @@ describe("import people --on-existing", () => {
     expect(updates[1]?.actor).toBe(actor);
   });
 
+  it("a dry run counts a later row that fills a person created earlier in the file as the real run does", async () => {
+    const file = writeTemp(
+      tempDir(),
+      "twice.csv",
+      `${header}\nLee Twice,lee@twice.example,,\nLee Twice,lee@twice.example,,Analyst\nLee Again,lee@twice.example,,Analyst\n`,
+    );
+    const counts = (s: {
+      created: number;
+      updated: number;
+      unchanged: number;
+      existing: number;
+    }) => ({
+      created: s.created,
+      updated: s.updated,
+      unchanged: s.unchanged,
+      existing: s.existing,
+    });
+    const dry = await runImport("people", stores(), { file, dryRun: true });
+    expect(counts(dry)).toEqual({ created: 1, updated: 1, unchanged: 1, existing: 0 });
+    const real = await runImport("people", stores(), { file });
+    expect(counts(real)).toEqual(counts(dry));
+    expect((await personGet(t.db, { key: "lee@twice.example" })).title).toBe("Analyst");
+  });
+
   it("a merged-away email finds the person kept: no new person", async () => {
     const dir = tempDir();
     const seed = writeTemp(

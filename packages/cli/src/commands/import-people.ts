@@ -24,6 +24,39 @@ class RowByRow extends Error {
   }
 }
 
+/** A person a dry run would have created (company: a UID, or "w:website" of one to create). */
+interface VirtualPerson {
+  name: string;
+  linkedin_url: string | null;
+  company: string | null;
+  title: string | null;
+}
+
+/** marketing.apply_person_policy's rule, on a person the dry run would have created. */
+function applyToVirtual(
+  record: VirtualPerson,
+  row: VirtualPerson,
+  policy: "fill" | "update",
+): "updated" | "unchanged" {
+  const next: VirtualPerson =
+    policy === "update"
+      ? {
+          name: row.name,
+          linkedin_url: row.linkedin_url ?? record.linkedin_url,
+          company: row.company ?? record.company,
+          title: row.title ?? record.title,
+        }
+      : {
+          name: record.name,
+          linkedin_url: record.linkedin_url ?? row.linkedin_url,
+          company: record.company ?? row.company,
+          title: record.title ?? row.title,
+        };
+  const changed = (Object.keys(next) as (keyof VirtualPerson)[]).some((k) => next[k] !== record[k]);
+  Object.assign(record, next);
+  return changed ? "updated" : "unchanged";
+}
+
 export function peoplePartWriter(
   stores: ImportStoreFactory,
   file: string,
@@ -34,6 +67,9 @@ export function peoplePartWriter(
   // In a dry run, a later row naming an earlier row's company or email counts as "existing",
   // exactly as in a real run: the dry run remembers what it would have created.
   const seen = new Set<string>();
+  // With --on-existing fill / update, the people the dry run would have created, as later rows
+  // of the file would find them.
+  const virtual = new Map<string, VirtualPerson>();
 
   /** One row, in its own savepoint (row by row, and every row of a dry run). */
   const handleRow = async (store: ImportStore, row: ParsedRow<PersonRow>): Promise<RowOutcome> => {
@@ -73,11 +109,21 @@ export function peoplePartWriter(
     if (title !== null && person.role === null) out.unmappedTitle = title;
     if (dryRun) {
       const key = `e:${person.person.email}`;
-      const stored = seen.has(key) ? null : await store.findPerson(person.person.email);
-      const known = seen.has(key) || stored !== null;
-      if (!seen.has(key)) seen.add(ownCopy(key));
-      if (!known) out.created++;
-      else if (onExisting === "skip" || stored === null) out.existing++;
+      const earlier = seen.has(key);
+      const stored = earlier ? null : await store.findPerson(person.person.email);
+      if (!earlier) seen.add(ownCopy(key));
+      const values: VirtualPerson = {
+        name: person.person.name,
+        linkedin_url: person.person.linkedin_url ?? null,
+        company: companyUid ?? (person.company ? `w:${person.company.website}` : null),
+        title: person.person.title ?? null,
+      };
+      const created = earlier ? virtual.get(key) : undefined;
+      if (!earlier && stored === null) {
+        out.created++;
+        if (onExisting !== "skip") virtual.set(ownCopy(key), values);
+      } else if (onExisting === "skip") out.existing++;
+      else if (created !== undefined) countStatus(out, applyToVirtual(created, values, onExisting));
       else {
         const status = await store.previewPerson(
           { ...person.person, company_uid: companyUid, source },
