@@ -119,7 +119,7 @@ describe("ple (the binary)", () => {
     const afterFirst = await databaseChecksums(t.db.knex);
     const again = await ple(["import", "companies", file, "--json"], env);
     expect(again.code).toBe(3);
-    expect(JSON.parse(again.stdout)).toMatchObject({ created: 0, existing: 3, rejected: 1 });
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: 0, unchanged: 3, rejected: 1 });
     expect(await databaseChecksums(t.db.knex)).toEqual(afterFirst);
 
     const human = await ple(["company", "get", "https://globex.example"], env);

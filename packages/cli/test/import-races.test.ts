@@ -48,8 +48,8 @@ describe("import batches that lose a race", () => {
     );
     let deadlocks = 2;
     const stores = patchedStores((store) => ({
-      async importCompanies(rows) {
-        const out = await store.importCompanies(rows);
+      async importCompanies(rows, onExisting) {
+        const out = await store.importCompanies(rows, onExisting);
         // After the insert, as a real deadlock would: the batch's work must be undone.
         if (deadlocks-- > 0) throw deadlock();
         return out;

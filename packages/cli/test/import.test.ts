@@ -37,7 +37,8 @@ describe("import companies", () => {
       ].join("\r\n"),
     );
     const first = await runImport("companies", stores(), { file });
-    expect(first).toMatchObject({ rows: 5, created: 2, existing: 1, rejected: 2, dry_run: false });
+    // Row 2 finds Acme again; the default --on-existing fill has nothing to fill.
+    expect(first).toMatchObject({ rows: 5, created: 2, unchanged: 1, rejected: 2, dry_run: false });
     expect(first.rejects.map((r) => [r.row_number, r.error_code, r.field])).toEqual([
       [3, "VALIDATION_FAILED", "website"],
       [5, "VALIDATION_FAILED", "website"],
@@ -64,7 +65,7 @@ describe("import companies", () => {
 
     const before = await databaseChecksums(t.db.knex);
     const again = await runImport("companies", stores(), { file, batchSize: 2 });
-    expect(again).toMatchObject({ rows: 5, created: 0, existing: 3, rejected: 2 });
+    expect(again).toMatchObject({ rows: 5, created: 0, unchanged: 3, rejected: 2 });
     expect(await databaseChecksums(t.db.knex)).toEqual(before);
   });
 
@@ -77,7 +78,7 @@ describe("import companies", () => {
     );
     const before = await databaseChecksums(t.db.knex);
     const dry = await runImport("companies", stores(), { file, dryRun: true });
-    expect(dry).toMatchObject({ dry_run: true, rows: 4, created: 1, existing: 2, rejected: 1 });
+    expect(dry).toMatchObject({ dry_run: true, rows: 4, created: 1, unchanged: 2, rejected: 1 });
     expect(dry.rejects_file).toBeNull();
     expect(await databaseChecksums(t.db.knex)).toEqual(before);
   });
@@ -97,7 +98,7 @@ describe("import companies", () => {
       raw_row: '"Nul\u2400 Corp",nul-one.example',
     });
     const again = await runImport("companies", stores(), { file });
-    expect(again).toMatchObject({ created: 0, existing: 1, rejected: 1 });
+    expect(again).toMatchObject({ created: 0, unchanged: 1, rejected: 1 });
     const stored = await listImportRejects(t.db.knex, { source_file: file });
     expect(stored.map((r) => r.raw_row)).toEqual(['"Nul\u2400 Corp",nul-one.example']);
   });
@@ -110,10 +111,10 @@ describe("import companies", () => {
     );
     for (const batchSize of [1, 2, 3]) {
       const dry = await runImport("companies", stores(), { file, dryRun: true, batchSize });
-      expect(dry, `batch size ${batchSize}`).toMatchObject({ created: 2, existing: 1 });
+      expect(dry, `batch size ${batchSize}`).toMatchObject({ created: 2, unchanged: 1 });
     }
     const real = await runImport("companies", stores(), { file, batchSize: 2 });
-    expect(real).toMatchObject({ created: 2, existing: 1, rejected: 0 });
+    expect(real).toMatchObject({ created: 2, unchanged: 1, rejected: 0 });
     const w3 = await companyGet(t.db, { key: "agree-w3.example" });
     expect(w3.company.apollo_company_id).toBe("agree-A2");
   });
@@ -212,7 +213,7 @@ describe("import people", () => {
     const again = await runImport("people", stores(), { file });
     expect(again).toMatchObject({
       created: 0,
-      existing: 4,
+      unchanged: 4,
       rejected: 1,
       linked: 0,
       already_linked: 2,
@@ -264,7 +265,7 @@ describe("import people, a batch at a time", () => {
     expect(result).toMatchObject({
       rows: 5,
       created: 4,
-      existing: 1,
+      unchanged: 1,
       rejected: 0,
       companies_created: 1,
       linked: 2,

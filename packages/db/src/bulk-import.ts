@@ -31,10 +31,13 @@ import type { Knex } from "knex";
 import type { Queryable } from "./database.js";
 import { toPleError } from "./errors.js";
 import {
+  applyPolicyToVirtual,
   type CompanyImportOutcome,
   type CompanyPreviewOutcome,
   type DryRunMemory,
   type HeldCompanies,
+  type MatchedBy,
+  type OnExisting,
   type PlanOptions,
   planCompanyBatch,
   previewFromHeld,
@@ -57,7 +60,7 @@ export type BulkPersonRow = Pick<PersonCreateInput, "name" | "email"> &
 
 /** One person row's outcome (one shape with CompanyImportOutcome's statuses). */
 export type PersonImportOutcome =
-  | { status: "created" | "existing"; person_id: PersonId }
+  | { status: "created" | "existing" | "updated" | "unchanged"; person_id: PersonId }
   | { status: "rejected"; error: PleError };
 
 /**
@@ -102,14 +105,27 @@ function exists(uid: string, by: "website" | "apollo_company_id"): CompanyImport
   return { status: "existing", company_uid: uid as CompanyUid, matched_by: by };
 }
 
+// A website or Apollo id of a merged-away company finds the company kept (company_alias,
+// as marketing.resolve_company_alias reads it); a key both stored and an alias cannot be, since
+// the merge moves it off the dropped record.
 const COMPANY_LOOKUP_SQL = `
+  WITH w AS (SELECT json_array_elements_text(?::json) AS key),
+       a AS (SELECT json_array_elements_text(?::json) AS key)
   SELECT 'w' AS k, c.website AS key, c.company_uid
     FROM marketing.company AS c
-   WHERE c.website IN (SELECT json_array_elements_text(?::json))
+   WHERE c.website IN (SELECT key FROM w)
+  UNION ALL
+  SELECT 'w', x.alias_value, x.company_uid
+    FROM marketing.company_alias AS x
+   WHERE x.alias_kind = 'website' AND x.alias_value IN (SELECT key FROM w)
   UNION ALL
   SELECT 'a', c.apollo_company_id, c.company_uid
     FROM marketing.company AS c
-   WHERE c.apollo_company_id IN (SELECT json_array_elements_text(?::json))`;
+   WHERE c.apollo_company_id IN (SELECT key FROM a)
+  UNION ALL
+  SELECT 'a', x.alias_value, x.company_uid
+    FROM marketing.company_alias AS x
+   WHERE x.alias_kind = 'apollo_company_id' AND x.alias_value IN (SELECT key FROM a)`;
 
 /** What the table holds under these rows' websites and Apollo ids. */
 export async function lookupHeldCompanies(
@@ -127,7 +143,9 @@ export async function lookupHeldCompanies(
   const byWebsite = new Map<string, CompanyUid>();
   const byApollo = new Map<string, CompanyUid>();
   for (const r of found.rows) {
-    (r.k === "w" ? byWebsite : byApollo).set(r.key, r.company_uid as CompanyUid);
+    const map = r.k === "w" ? byWebsite : byApollo;
+    // A stored key wins over an alias (both cannot be, but the table is read first).
+    if (!map.has(r.key)) map.set(r.key, r.company_uid as CompanyUid);
   }
   return { byWebsite, byApollo };
 }
@@ -144,10 +162,199 @@ export async function previewCompanyBatch(
 ): Promise<CompanyPreviewOutcome[]> {
   if (rows.length === 0) return [];
   try {
-    return previewFromHeld(rows, await lookupHeldCompanies(q, rows), memory, options);
+    const policy = options.onExisting ?? "skip";
+    if (policy === "skip") {
+      return previewFromHeld(rows, await lookupHeldCompanies(q, rows), memory, options);
+    }
+    return await previewCompanyPolicy(q, rows, memory, policy);
   } catch (err) {
     throw toPleError(err);
   }
+}
+
+/** Thrown to roll a dry run's statements back. */
+class DryRunRollback extends Error {}
+
+/**
+ * The dry run with onExisting fill / update, row by row in file order inside one transaction
+ * that is rolled back: each row is looked up (seeing what the rows before it filled in), and a
+ * row that finds a stored company runs the real upsert_company, so the answer is the
+ * database's own; a row that finds a company the dry run would have created applies the same
+ * fill / update to the values remembered for it. Two statements per row: a dry run's cost.
+ * Keys a fill or update would have set are remembered for the batches after (memory.keys).
+ */
+async function previewCompanyPolicy(
+  q: Queryable,
+  rows: readonly BulkCompanyRow[],
+  memory: DryRunMemory,
+  policy: Exclude<OnExisting, "skip">,
+): Promise<CompanyPreviewOutcome[]> {
+  const result: CompanyPreviewOutcome[] = [];
+  const remember = (row: BulkCompanyRow) => {
+    const record = {
+      company_name: row.company_name,
+      website: row.website,
+      apollo_company_id: row.apollo_company_id ?? null,
+      ein: row.ein ?? null,
+    };
+    memory.records.set(`w:${row.website}`, record);
+    if (record.apollo_company_id) memory.records.set(`a:${record.apollo_company_id}`, record);
+  };
+  try {
+    await q.transaction(async (trx) => {
+      for (const row of rows) {
+        const held = await lookupHeldCompanies(trx, [row]);
+        const byWebsite = new Map(held.byWebsite);
+        const byApollo = new Map(held.byApollo);
+        const setKey = byWebsite.has(row.website) ? undefined : memory.keys.get(`w:${row.website}`);
+        if (setKey !== undefined) byWebsite.set(row.website, setKey);
+        const apollo = row.apollo_company_id ?? null;
+        const setApollo =
+          apollo === null || byApollo.has(apollo) ? undefined : memory.keys.get(`a:${apollo}`);
+        if (apollo !== null && setApollo !== undefined) byApollo.set(apollo, setApollo);
+        const planned = { byWebsite, byApollo };
+        const [out] = previewFromHeld([row], planned, memory, { onExisting: policy });
+        if (out === undefined) throw new PleError("INTERNAL", "a dry run row without an outcome");
+        if (out.status === "created") {
+          remember(row);
+          result.push(out);
+        } else if (out.status !== "existing") {
+          result.push(out);
+        } else if (out.company_uid === null) {
+          result.push(virtualOutcome(row, out.matched_by, planned, memory, policy));
+        } else if (out.matched_by === "website" && apollo !== null && memory.apollos.has(apollo)) {
+          // Its Apollo id is on a company this run creates: the real run's match_company finds
+          // two companies.
+          result.push(identityConflict(row.website, out.company_uid, apollo, null));
+        } else {
+          const changed: string[] = [];
+          const done = await upsertCompanyRow(trx, row, policy, changed);
+          if (done.status === "updated") {
+            // Keys this update gives the company, which a later batch's look-up (outside this
+            // rolled-back transaction) would not see.
+            if (changed.includes("website")) memory.keys.set(`w:${row.website}`, done.company_uid);
+            if (apollo !== null && changed.includes("apollo_company_id")) {
+              memory.keys.set(`a:${apollo}`, done.company_uid);
+            }
+          }
+          result.push(done);
+        }
+      }
+      throw new DryRunRollback();
+    });
+  } catch (err) {
+    if (!(err instanceof DryRunRollback)) throw err;
+  }
+  return result;
+}
+
+/** A row that finds a company the dry run would have created. */
+function virtualOutcome(
+  row: BulkCompanyRow,
+  matchedBy: MatchedBy,
+  held: HeldCompanies,
+  memory: DryRunMemory,
+  policy: Exclude<OnExisting, "skip">,
+): CompanyPreviewOutcome {
+  const apollo = row.apollo_company_id ?? null;
+  const record =
+    matchedBy === "website"
+      ? memory.records.get(`w:${row.website}`)
+      : memory.records.get(`a:${apollo ?? ""}`);
+  if (record === undefined) return { status: "existing", company_uid: null, matched_by: matchedBy };
+  if (matchedBy === "website" && apollo !== null) {
+    const other = memory.records.get(`a:${apollo}`);
+    const stored = held.byApollo.get(apollo);
+    if ((other !== undefined && other !== record) || (other === undefined && stored)) {
+      return identityConflict(row.website, null, apollo, stored ?? null);
+    }
+  }
+  const changed = applyPolicyToVirtual(record, row, policy, matchedBy);
+  if (changed.includes("apollo_company_id") && record.apollo_company_id) {
+    memory.records.set(`a:${record.apollo_company_id}`, record);
+  }
+  return {
+    status: changed.length > 0 ? "updated" : "unchanged",
+    company_uid: null,
+    matched_by: matchedBy,
+  };
+}
+
+/** A dry run's IDENTITY_CONFLICT (a null UID: a company the run would create). */
+function identityConflict(
+  website: string,
+  byWebsite: string | null,
+  apollo: string,
+  byApollo: string | null,
+): CompanyPreviewOutcome {
+  const name = (uid: string | null) => uid ?? "a company this import creates";
+  return {
+    status: "rejected",
+    error: new PleError(
+      "IDENTITY_CONFLICT",
+      `apollo_company_id: the website ${website} belongs to ${name(byWebsite)} but the Apollo id ${apollo} to ${name(byApollo)}; merge them or correct the input`,
+      { field: "apollo_company_id", details: { company_uids: [byWebsite, byApollo] } },
+    ),
+  };
+}
+
+/** upsert_company for one row in a savepoint of its own; a refused row is rejected. */
+async function upsertCompanyRow(
+  q: Queryable,
+  row: BulkCompanyRow,
+  policy: OnExisting,
+  changed: string[] = [],
+): Promise<CompanyImportOutcome> {
+  try {
+    const r = await inSavepoint(q, async (sp) => {
+      const result = await sp.raw<{
+        rows: Array<{
+          r: { status: string; company_uid: string; matched_by: string | null; changed: string[] };
+        }>;
+      }>("SELECT marketing.upsert_company(?, ?, ?, ?, ?) AS r", [
+        row.company_name,
+        row.website,
+        row.apollo_company_id ?? null,
+        row.ein ?? null,
+        policy,
+      ]);
+      const out = result.rows[0]?.r;
+      if (out === undefined) throw new PleError("INTERNAL", "upsert_company returned nothing");
+      return out;
+    });
+    changed.push(...(r.changed ?? []));
+    const uid = r.company_uid as CompanyUid;
+    if (r.status === "created") return { status: "created", company_uid: uid, matched_by: null };
+    const by: MatchedBy = r.matched_by === "website" ? "website" : "apollo_company_id";
+    const status = r.status === "updated" || r.status === "unchanged" ? r.status : "existing";
+    return { status, company_uid: uid, matched_by: by };
+  } catch (err) {
+    // A lost race is no fault of the row: the caller retries the transaction.
+    if (isRetryable(err)) throw toPleError(err);
+    return { status: "rejected", error: toPleError(err) };
+  }
+}
+
+/**
+ * onExisting fill / update for the rows of a batch that found a company: upsert_company row by
+ * row in file order, each in a savepoint (one statement per such row: the set-based path stays
+ * for the rows that create). Its match_company refuses a row whose website and Apollo id lead
+ * to two companies (IDENTITY_CONFLICT naming both); an update that changes nothing writes
+ * nothing, one that does writes history and audit through the usual triggers.
+ */
+async function applyCompanyPolicy(
+  q: Queryable,
+  rows: readonly BulkCompanyRow[],
+  outcomes: CompanyImportOutcome[],
+  policy: OnExisting,
+): Promise<CompanyImportOutcome[]> {
+  if (policy === "skip") return outcomes;
+  const result = [...outcomes];
+  for (const [index, out] of outcomes.entries()) {
+    if (out.status !== "existing") continue;
+    result[index] = await upsertCompanyRow(q, rows[index] as BulkCompanyRow, policy);
+  }
+  return result;
 }
 
 // The slots of new companies and any slot an existing company lacks, as
@@ -289,20 +496,56 @@ export async function importCompanyBatch(
   options: PlanOptions = {},
 ): Promise<CompanyImportOutcome[]> {
   if (rows.length === 0) return [];
+  const policy = options.onExisting ?? "skip";
+  let outcomes: CompanyImportOutcome[];
   try {
-    return await inSavepoint(q, async (trx) => {
-      const outcomes: (CompanyImportOutcome | undefined)[] = new Array(rows.length);
+    outcomes = await inSavepoint(q, async (trx) => {
+      const found: (CompanyImportOutcome | undefined)[] = new Array(rows.length);
       let pending = rows.map((_, i) => i);
       for (let pass = 1; pending.length > 0; pass++) {
         if (pass > MAX_PASSES) throw racedOut("website");
-        pending = await companyPass(trx, rows, pending, outcomes, options);
+        pending = await companyPass(trx, rows, pending, found, options);
       }
-      return outcomes.map((out) => out ?? missingOutcome());
+      const done = found.map((out) => out ?? missingOutcome());
+      if (policy !== "skip" && fillBeforeCreate(rows, done)) throw new InFileOrder();
+      return done;
     });
   } catch (err) {
-    if (isDataError(err)) return companiesRowByRow(q, rows);
-    throw toPleError(err);
+    if (!(err instanceof InFileOrder) && !isDataError(err)) throw toPleError(err);
+    if (policy === "skip") return companiesRowByRow(q, rows);
+    // Row by row in file order, each row through upsert_company (its policy included).
+    const inOrder: CompanyImportOutcome[] = [];
+    for (const row of rows) inOrder.push(await upsertCompanyRow(q, row, policy));
+    return inOrder;
   }
+  return applyCompanyPolicy(q, rows, outcomes, policy);
+}
+
+/** A batch that must go row by row in file order (rolled back first). */
+class InFileOrder extends Error {}
+
+/**
+ * Whether a row that finds a company shares a website or Apollo id with a row after it that
+ * creates one: in file order the first row's fill or update (or its identity check) runs before
+ * that company exists, so applying the policy after the batch's creates could answer otherwise
+ * (the batch then goes row by row through upsert_company).
+ */
+function fillBeforeCreate(
+  rows: readonly BulkCompanyRow[],
+  outcomes: readonly CompanyImportOutcome[],
+): boolean {
+  const finders = new Map<string, number>();
+  for (const [index, out] of outcomes.entries()) {
+    const row = rows[index] as BulkCompanyRow;
+    const keys = [`w:${row.website}`];
+    if (row.apollo_company_id) keys.push(`a:${row.apollo_company_id}`);
+    if (out.status === "created") {
+      if (keys.some((k) => (finders.get(k) ?? index) < index)) return true;
+    } else if (out.status === "existing") {
+      for (const k of keys) if (!finders.has(k)) finders.set(k, index);
+    }
+  }
+  return false;
 }
 
 /** Concurrent imports kept taking this batch's keys: the caller retries the transaction. */
@@ -341,10 +584,18 @@ export async function lockImportSlots(q: Queryable, slotUids: readonly string[])
 // People (idempotent by normalised email, as marketing.insert_person)
 // ---------------------------------------------------------------------------
 
+// An email of a merged-away person finds the person kept (person_alias, as
+// marketing.resolve_person_alias reads it); the stored email first.
 const PERSON_LOOKUP_SQL = `
-  SELECT r.i, p.person_id
+  SELECT DISTINCT ON (r.i) r.i, m.person_id
     FROM json_to_recordset(?::json) AS r(i integer, email text)
-    JOIN marketing.people AS p ON p.email = r.email`;
+    JOIN LATERAL (
+      SELECT p.person_id, 0 AS via_alias FROM marketing.people AS p WHERE p.email = r.email
+      UNION ALL
+      SELECT a.person_id, 1 FROM marketing.person_alias AS a
+       WHERE a.alias_kind = 'email' AND a.alias_value = r.email
+    ) AS m ON true
+   ORDER BY r.i, m.via_alias`;
 
 const PERSON_INSERT_SQL = `
   INSERT INTO marketing.people (person_id, name, email, linkedin_url, company_uid, title, source)
@@ -464,20 +715,88 @@ async function peopleRowByRow(
 export async function importPersonBatch(
   q: Queryable,
   rows: readonly BulkPersonRow[],
+  options: PlanOptions = {},
 ): Promise<PersonImportOutcome[]> {
   if (rows.length === 0) return [];
+  let outcomes: PersonImportOutcome[];
   try {
-    return await inSavepoint(q, async (trx) => {
-      const outcomes: (PersonImportOutcome | undefined)[] = new Array(rows.length);
+    outcomes = await inSavepoint(q, async (trx) => {
+      const found: (PersonImportOutcome | undefined)[] = new Array(rows.length);
       let pending = rows.map((_, i) => i);
       for (let pass = 1; pending.length > 0; pass++) {
         if (pass > MAX_PASSES) throw racedOut("email");
-        pending = await personPass(trx, rows, pending, outcomes);
+        pending = await personPass(trx, rows, pending, found);
       }
-      return outcomes.map((out) => out ?? missingOutcome());
+      return found.map((out) => out ?? missingOutcome());
     });
   } catch (err) {
-    if (isDataError(err)) return peopleRowByRow(q, rows);
-    throw toPleError(err);
+    if (!isDataError(err)) throw toPleError(err);
+    outcomes = await peopleRowByRow(q, rows);
+  }
+  const policy = options.onExisting ?? "skip";
+  if (policy === "skip") return outcomes;
+  const result = [...outcomes];
+  for (const [index, out] of outcomes.entries()) {
+    if (out.status !== "existing") continue;
+    result[index] = await upsertPersonRow(q, rows[index] as BulkPersonRow, policy);
+  }
+  return result;
+}
+
+/**
+ * A dry run of importPersonBatch with onExisting fill / update for people already stored (by
+ * email or a merged-away email): upsert_person row by row in file order, in a transaction
+ * rolled back, so the answer is the database's own. Rows that find nobody are "created".
+ */
+export async function previewPersonPolicy(
+  q: Queryable,
+  rows: readonly BulkPersonRow[],
+  policy: Exclude<OnExisting, "skip">,
+): Promise<PersonImportOutcome[]> {
+  const outcomes: PersonImportOutcome[] = [];
+  try {
+    await q.transaction(async (trx) => {
+      for (const row of rows) outcomes.push(await upsertPersonRow(trx, row, policy));
+      throw new DryRunRollback();
+    });
+  } catch (err) {
+    if (!(err instanceof DryRunRollback)) throw toPleError(err);
+  }
+  return outcomes;
+}
+
+/** upsert_person for one row in a savepoint of its own; a refused row is rejected. */
+async function upsertPersonRow(
+  q: Queryable,
+  row: BulkPersonRow,
+  policy: OnExisting,
+): Promise<PersonImportOutcome> {
+  try {
+    const r = await inSavepoint(q, async (sp) => {
+      const result = await sp.raw<{ rows: Array<{ r: { status: string; person_id: string } }> }>(
+        "SELECT marketing.upsert_person(?, ?, ?, ?, ?, ?, ?) AS r",
+        [
+          row.name,
+          row.email,
+          row.linkedin_url ?? null,
+          row.company_uid ?? null,
+          row.title ?? null,
+          row.source ?? "manual",
+          policy,
+        ],
+      );
+      const out = result.rows[0]?.r;
+      if (out === undefined) throw new PleError("INTERNAL", "upsert_person returned nothing");
+      return out;
+    });
+    const status =
+      r.status === "created" || r.status === "updated" || r.status === "unchanged"
+        ? r.status
+        : "existing";
+    return { status, person_id: r.person_id as PersonId };
+  } catch (err) {
+    // A lost race is no fault of the row: the caller retries the transaction.
+    if (isRetryable(err)) throw toPleError(err);
+    return { status: "rejected", error: toPleError(err) };
   }
 }

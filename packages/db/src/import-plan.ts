@@ -20,10 +20,13 @@ export type ImportStatus = "created" | "existing" | "updated" | "unchanged";
 export type MatchedBy = "website" | "apollo_company_id";
 
 /**
- * What an existing company gets from a row that finds it. Only "skip" (leave it as it is)
- * exists so far; a policy that fills or overwrites fields would plan "updated" / "unchanged".
+ * What an existing record gets from a row that finds it: "skip" leaves it as it is (the row is
+ * "existing"); "fill" sets only the fields empty on the record; "update" overwrites them with
+ * the row's non-empty values ("updated" or "unchanged").
  */
-export type OnExisting = "skip";
+export type OnExisting = "skip" | "fill" | "update";
+
+export const ON_EXISTING_POLICIES: readonly OnExisting[] = ["skip", "fill", "update"];
 
 /**
  * One company row's outcome, from the database layer to the CLI's summary. A dry run's
@@ -108,10 +111,66 @@ export function planCompanyBatch(
 export interface DryRunMemory {
   websites: Set<string>;
   apollos: Set<string>;
+  /**
+   * The companies the dry run would have created, by "w:website" and "a:apollo id", with the
+   * values a fill or update by later rows would have given them (onExisting ≠ skip only).
+   */
+  records: Map<string, VirtualCompany>;
+  /**
+   * Keys ("w:website", "a:apollo id") a fill or update by the dry run would have given a stored
+   * company (onExisting ≠ skip only), which the database does not hold after the rollback.
+   */
+  keys: Map<string, CompanyUid>;
+}
+
+/** A company a dry run would have created, as later rows of the run would find it. */
+export interface VirtualCompany {
+  company_name: string;
+  website: string;
+  apollo_company_id: string | null;
+  ein: string | null;
 }
 
 export function newDryRunMemory(): DryRunMemory {
-  return { websites: new Set(), apollos: new Set() };
+  return { websites: new Set(), apollos: new Set(), records: new Map(), keys: new Map() };
+}
+
+/**
+ * What marketing.apply_company_policy does to a company (fill: only its empty fields; update:
+ * the row's non-empty values), applied to one the dry run would have created. Returns the
+ * changed fields and updates `record`.
+ */
+export function applyPolicyToVirtual(
+  record: VirtualCompany,
+  row: PlannedCompanyRow,
+  policy: Exclude<OnExisting, "skip">,
+  matchedBy: MatchedBy,
+): string[] {
+  const next: VirtualCompany = { ...record };
+  const apollo = row.apollo_company_id ?? null;
+  const ein = row.ein ?? null;
+  if (policy === "update") {
+    next.company_name = row.company_name;
+    if (matchedBy !== "website") next.website = row.website;
+    next.apollo_company_id = apollo ?? record.apollo_company_id;
+    next.ein = ein ?? record.ein;
+  } else {
+    next.apollo_company_id = record.apollo_company_id ?? apollo;
+    next.ein = record.ein ?? ein;
+  }
+  const changed: string[] = [];
+  if (next.company_name !== record.company_name) changed.push("company_name");
+  if (next.website !== record.website) changed.push("website");
+  if (next.apollo_company_id !== record.apollo_company_id) changed.push("apollo_company_id");
+  if (next.ein !== record.ein) changed.push("ein");
+  Object.assign(record, next);
+  return changed;
+}
+
+/** A row with the values a fill or update uses. */
+export interface PlannedCompanyRow extends PlannedCompanyKeys {
+  company_name: string;
+  ein?: string | null | undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 /** CLI specs of `ple import companies|people`: options, help, the summary's human form. */
 import { stat } from "node:fs/promises";
-import { BULK_IMPORT_BATCH_SIZE } from "@ple/db";
+import { PleError } from "@ple/core";
+import { BULK_IMPORT_BATCH_SIZE, ON_EXISTING_POLICIES, type OnExisting } from "@ple/db";
 import { type CommandSpec, flag, intOption, positional, stringOption } from "../command.js";
 import { formatCount, renderTable } from "../output.js";
 import { createProgress } from "../progress.js";
@@ -15,6 +16,8 @@ export function renderImportSummary(s: ImportSummary): string {
   lines.push(pad("rows", s.rows));
   lines.push(pad(s.dry_run ? "would create" : "created", s.created));
   lines.push(pad("already existing", s.existing));
+  lines.push(pad(s.dry_run ? "would update" : "updated", s.updated));
+  lines.push(pad("unchanged", s.unchanged));
   lines.push(pad("rejected", s.rejected, s.rejects_file ? `report: ${s.rejects_file}` : ""));
   if (s.kind === "people") {
     lines.push(
@@ -80,6 +83,19 @@ export function renderImportSummary(s: ImportSummary): string {
   return lines.join("\n");
 }
 
+function onExistingOption(value: string | undefined): OnExisting {
+  if (value === undefined) return "fill";
+  const policy = ON_EXISTING_POLICIES.find((p) => p === value.trim().toLowerCase());
+  if (policy === undefined) {
+    throw new PleError(
+      "VALIDATION_FAILED",
+      `--on-existing must be one of ${ON_EXISTING_POLICIES.join(", ")}, got "${value}"`,
+      { field: "on-existing" },
+    );
+  }
+  return policy;
+}
+
 function importSpec(kind: ImportKind): CommandSpec {
   const example = kind === "companies" ? "accounts.csv" : "contacts.csv";
   return {
@@ -93,7 +109,10 @@ function importSpec(kind: ImportKind): CommandSpec {
         ? [
             "Columns (matched loosely, others ignored): Company / name, Website / website,",
             "Apollo Account Id / apollo_company_id, ein_raw. A company already known by its",
-            "website or Apollo id is left as it is, so re-running a file creates nothing new.",
+            "website or Apollo id (or by one of a company merged into another) is not created",
+            "again: --on-existing fill (default) sets its empty fields from the row, update",
+            "overwrites them with the row's non-empty values, skip leaves it as it is. A row",
+            "whose website and Apollo id name two companies is rejected (IDENTITY_CONFLICT).",
             "Rejected rows go to the database (marketing.import_reject) and a CSV report.",
             "Exit code 3 when some rows were rejected.",
           ].join("\n")
@@ -103,7 +122,10 @@ function importSpec(kind: ImportKind): CommandSpec {
             "A person's company is found by company_uid, Apollo Account Id or website, and",
             "created from Company + Website when unknown. A title that maps to CEO, CFO or HR",
             "links the person into that slot; titles that map to none are listed at the end.",
-            "People are found by email, so re-running a file creates nothing new.",
+            "People are found by email (or the email of a person merged into another), so",
+            "re-running a file creates nothing new; --on-existing fill (default), update or",
+            "skip says what a row does to the person it finds (name, LinkedIn URL, company,",
+            "title).",
             "Exit code 3 when some rows were rejected.",
           ].join("\n"),
     positionals: [
@@ -117,6 +139,12 @@ function importSpec(kind: ImportKind): CommandSpec {
       "dry-run": {
         type: "boolean",
         description: "validate every row and report what would happen; write nothing",
+      },
+      "on-existing": {
+        type: "string",
+        valueName: "skip|fill|update",
+        description:
+          "a row that finds a record: fill its empty fields (default), update them with the row's non-empty values, or skip",
       },
       rejects: {
         type: "string",
@@ -132,6 +160,7 @@ function importSpec(kind: ImportKind): CommandSpec {
     examples: [
       `ple import ${kind} ${example}`,
       `ple import ${kind} ${example} --dry-run`,
+      `ple import ${kind} ${example} --on-existing update --dry-run`,
       `ple import ${kind} ${example} --rejects /tmp/rejects.csv --json`,
     ],
     async run(ctx, args) {
@@ -146,12 +175,14 @@ function importSpec(kind: ImportKind): CommandSpec {
       });
       const rejectsFile = stringOption(args, "rejects");
       const batchSize = intOption(args, "batch-size", { min: 1, max: 10_000 });
+      const onExisting = onExistingOption(stringOption(args, "on-existing"));
       const db = await ctx.db();
       let summary: ImportSummary;
       try {
         summary = await runImport(kind, databaseImportStores(db, ctx.env.actor), {
           file,
           dryRun: flag(args, "dry-run"),
+          onExisting,
           ...(rejectsFile === undefined ? {} : { rejectsFile }),
           ...(batchSize === undefined ? {} : { batchSize }),
           onProgress: (state) => progress.update(state),

@@ -5,11 +5,16 @@
  * refuses as a whole.
  */
 import { type CompanyCreateInput, isPleError } from "@ple/core";
-import { type CompanyImportOutcome, type CompanyPreviewOutcome, newDryRunMemory } from "@ple/db";
+import {
+  type CompanyImportOutcome,
+  type CompanyPreviewOutcome,
+  newDryRunMemory,
+  type OnExisting,
+} from "@ple/db";
 import { isRetryable, retrying } from "./import-pipeline.js";
 import { type ParsedRow, rejectFrom } from "./import-rows.js";
 import type { ImportStoreFactory } from "./import-store.js";
-import { emptyOutcome, type PartResult, type RejectedRow } from "./import-summary.js";
+import { countStatus, emptyOutcome, type PartResult, type RejectedRow } from "./import-summary.js";
 
 /** The website and Apollo id of a company row ("w:…", "a:…"). */
 export function companyKeys({ parsed }: ParsedRow<CompanyCreateInput>): string[] {
@@ -28,12 +33,16 @@ function tally(
     return;
   }
   const out = emptyOutcome();
-  if (outcome.status === "created") out.created++;
-  else out.existing++;
+  countStatus(out, outcome.status);
   part.outcomes.push(out);
 }
 
-export function companyPartWriter(stores: ImportStoreFactory, file: string, dryRun: boolean) {
+export function companyPartWriter(
+  stores: ImportStoreFactory,
+  file: string,
+  dryRun: boolean,
+  onExisting: OnExisting = "skip",
+) {
   // What the dry run would have created in earlier batches (a dry run writes one at a time).
   const memory = newDryRunMemory();
   const fresh = (invalid: readonly RejectedRow[]): PartResult => ({
@@ -50,6 +59,7 @@ export function companyPartWriter(stores: ImportStoreFactory, file: string, dryR
         const outcomes = await store.previewCompanies(
           planned.map((p) => p.parsed),
           memory,
+          onExisting,
         );
         for (const [index, outcome] of outcomes.entries()) {
           tally(part, planned[index] as ParsedRow<CompanyCreateInput>, outcome);
@@ -62,7 +72,10 @@ export function companyPartWriter(stores: ImportStoreFactory, file: string, dryR
     const bulk = () =>
       stores.batch(false, async (store) => {
         part = fresh(invalid);
-        const outcomes = await store.importCompanies(planned.map((p) => p.parsed));
+        const outcomes = await store.importCompanies(
+          planned.map((p) => p.parsed),
+          onExisting,
+        );
         for (const [index, outcome] of outcomes.entries()) {
           tally(part, planned[index] as ParsedRow<CompanyCreateInput>, outcome);
         }
@@ -75,10 +88,11 @@ export function companyPartWriter(stores: ImportStoreFactory, file: string, dryR
         part = fresh(invalid);
         for (const p of planned) {
           try {
-            const result = await store.savepoint((sp) => sp.createCompany(p.parsed));
+            const result = await store.savepoint((sp) =>
+              sp.createCompany({ ...p.parsed, on_existing: onExisting }),
+            );
             const out = emptyOutcome();
-            if (result.status === "created") out.created++;
-            else out.existing++;
+            countStatus(out, result.status);
             part.outcomes.push(out);
           } catch (err) {
             // A row that lost a race is not a bad row: the whole part is retried.

@@ -5,10 +5,12 @@
  * per row.
  */
 import { type CompanyUid, formatSlotUid, isPleError, PleError } from "@ple/core";
+import type { OnExisting } from "@ple/db";
 import { isRetryable, retrying } from "./import-pipeline.js";
 import { ownCopy, type ParsedRow, type PersonRow, rejectFrom } from "./import-rows.js";
 import type { ImportStore, ImportStoreFactory } from "./import-store.js";
 import {
+  countStatus,
   emptyOutcome,
   type PartResult,
   type RejectedRow,
@@ -22,15 +24,52 @@ class RowByRow extends Error {
   }
 }
 
+/** A person a dry run would have created (company: a UID, or "w:website" of one to create). */
+interface VirtualPerson {
+  name: string;
+  linkedin_url: string | null;
+  company: string | null;
+  title: string | null;
+}
+
+/** marketing.apply_person_policy's rule, on a person the dry run would have created. */
+function applyToVirtual(
+  record: VirtualPerson,
+  row: VirtualPerson,
+  policy: "fill" | "update",
+): "updated" | "unchanged" {
+  const next: VirtualPerson =
+    policy === "update"
+      ? {
+          name: row.name,
+          linkedin_url: row.linkedin_url ?? record.linkedin_url,
+          company: row.company ?? record.company,
+          title: row.title ?? record.title,
+        }
+      : {
+          name: record.name,
+          linkedin_url: record.linkedin_url ?? row.linkedin_url,
+          company: record.company ?? row.company,
+          title: record.title ?? row.title,
+        };
+  const changed = (Object.keys(next) as (keyof VirtualPerson)[]).some((k) => next[k] !== record[k]);
+  Object.assign(record, next);
+  return changed ? "updated" : "unchanged";
+}
+
 export function peoplePartWriter(
   stores: ImportStoreFactory,
   file: string,
   dryRun: boolean,
   source: "apollo" | "csv",
+  onExisting: OnExisting = "skip",
 ) {
   // In a dry run, a later row naming an earlier row's company or email counts as "existing",
   // exactly as in a real run: the dry run remembers what it would have created.
   const seen = new Set<string>();
+  // With --on-existing fill / update, the people the dry run would have created, as later rows
+  // of the file would find them.
+  const virtual = new Map<string, VirtualPerson>();
 
   /** One row, in its own savepoint (row by row, and every row of a dry run). */
   const handleRow = async (store: ImportStore, row: ParsedRow<PersonRow>): Promise<RowOutcome> => {
@@ -70,17 +109,40 @@ export function peoplePartWriter(
     if (title !== null && person.role === null) out.unmappedTitle = title;
     if (dryRun) {
       const key = `e:${person.person.email}`;
+      const earlier = seen.has(key);
       // A suppressed email or LinkedIn URL is refused (SUPPRESSED) as the real run's insert is.
-      const found = await store.findPerson(person.person.email, person.person.linkedin_url);
-      const known = seen.has(key) || found !== null;
-      if (!seen.has(key)) seen.add(ownCopy(key));
-      if (known) out.existing++;
-      else out.created++;
+      const stored = earlier
+        ? null
+        : await store.findPerson(person.person.email, person.person.linkedin_url);
+      if (!earlier) seen.add(ownCopy(key));
+      const values: VirtualPerson = {
+        name: person.person.name,
+        linkedin_url: person.person.linkedin_url ?? null,
+        company: companyUid ?? (person.company ? `w:${person.company.website}` : null),
+        title: person.person.title ?? null,
+      };
+      const created = earlier ? virtual.get(key) : undefined;
+      if (!earlier && stored === null) {
+        out.created++;
+        if (onExisting !== "skip") virtual.set(ownCopy(key), values);
+      } else if (onExisting === "skip") out.existing++;
+      else if (created !== undefined) countStatus(out, applyToVirtual(created, values, onExisting));
+      else {
+        const status = await store.previewPerson(
+          { ...person.person, company_uid: companyUid, source },
+          onExisting,
+        );
+        countStatus(out, status ?? "created");
+      }
       return out;
     }
-    const created = await store.createPerson({ ...person.person, company_uid: companyUid, source });
-    if (created.status === "created") out.created++;
-    else out.existing++;
+    const created = await store.createPerson({
+      ...person.person,
+      company_uid: companyUid,
+      source,
+      on_existing: onExisting,
+    });
+    countStatus(out, created.status);
     // Apollo's "Email Status" is recorded for people this import created, never over an
     // existing person's results.
     if (created.status === "created" && person.validation !== null) {
@@ -177,6 +239,7 @@ export function peoplePartWriter(
     // 3. The people.
     const personResults = await store.importPeople(
       people.map((p) => ({ ...p.person.person, company_uid: p.companyUid, source })),
+      onExisting,
     );
     if (personResults.some((result) => result.status === "rejected")) throw new RowByRow();
     await store.recordValidations(
@@ -202,8 +265,7 @@ export function peoplePartWriter(
       if (p === undefined || result.status === "rejected") {
         throw new PleError("INTERNAL", "an import outcome without its row");
       }
-      if (result.status === "created") p.out.created++;
-      else p.out.existing++;
+      countStatus(p.out, result.status);
       part.outcomes.push(p.out);
       if (p.companyUid === null || p.person.role === null) continue;
       const slotUid = formatSlotUid(p.companyUid, p.person.role);

@@ -5,8 +5,6 @@
  */
 import { type CompanyUid, isPleError, type PersonId } from "@ple/core";
 import {
-  createCompany,
-  createPerson,
   getCompany,
   getPerson,
   importCompanyBatch,
@@ -16,11 +14,14 @@ import {
   lockImportSlots,
   type PleDatabase,
   previewCompanyBatch,
+  previewPersonPolicy,
   type Queryable,
   recordImportRejects,
   refuseSuppressed,
   setImportedValidations,
   storedRejectText,
+  upsertCompany,
+  upsertPerson,
 } from "@ple/db";
 import { asActor } from "./actor.js";
 import type {
@@ -112,21 +113,32 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       await setImportedValidations(q, results);
     },
     async createCompany(company) {
-      const result = await createCompany(q, company);
+      const result = await upsertCompany(q, company);
       return { status: result.status, company_uid: result.company.company_uid };
     },
     async createPerson(person) {
-      const result = await createPerson(q, person);
+      const result = await upsertPerson(q, person);
       return { status: result.status, person_id: result.person.person_id };
     },
-    importCompanies(companies) {
-      return importCompanyBatch(q, companies);
+    async previewPerson(person, onExisting) {
+      const [out] = await previewPersonPolicy(q, [person], onExisting);
+      if (out === undefined || out.status === "created") return null;
+      if (out.status === "rejected") throw out.error;
+      return out.status === "existing" ? "exists" : out.status;
     },
-    previewCompanies(companies, memory) {
-      return previewCompanyBatch(q, companies, memory);
+    importCompanies(companies, onExisting) {
+      return importCompanyBatch(q, companies, onExisting === undefined ? {} : { onExisting });
     },
-    importPeople(people) {
-      return importPersonBatch(q, people);
+    previewCompanies(companies, memory, onExisting) {
+      return previewCompanyBatch(
+        q,
+        companies,
+        memory,
+        onExisting === undefined ? {} : { onExisting },
+      );
+    },
+    importPeople(people, onExisting) {
+      return importPersonBatch(q, people, onExisting === undefined ? {} : { onExisting });
     },
     async lockSlots(slotUids: readonly string[]) {
       await lockImportSlots(q, slotUids);

@@ -11,8 +11,12 @@ import type {
   CompanyPreviewOutcome,
   DryRunMemory,
   ImportedValidation,
+  OnExisting,
   PersonImportOutcome,
 } from "@ple/db";
+
+/** What a row did to a record: created it, found it (skip), or filled / updated it (or not). */
+export type WriteStatus = "created" | "exists" | "updated" | "unchanged";
 
 export type LinkOutcome = "linked" | "already_linked" | "slot_taken" | "person_in_other_slot";
 
@@ -34,17 +38,28 @@ export interface ImportStore {
    * or LinkedIn URL is on the suppression list (as creating the person would be).
    */
   findPerson(email: string, linkedinUrl?: string | null): Promise<PersonId | null>;
+  /** Creates a company or applies company.on_existing (default skip) to the one it names. */
   createCompany(
     company: CompanyCreateInput,
-  ): Promise<{ status: "created" | "exists"; company_uid: CompanyUid }>;
-  createPerson(
+  ): Promise<{ status: WriteStatus; company_uid: CompanyUid }>;
+  /** Creates a person or applies person.on_existing (default skip) to the one it names. */
+  createPerson(person: PersonCreateInput): Promise<{ status: WriteStatus; person_id: PersonId }>;
+  /**
+   * What createPerson would do with a person already stored, with onExisting fill or update
+   * (run and rolled back); null when nobody has the email.
+   */
+  previewPerson(
     person: PersonCreateInput,
-  ): Promise<{ status: "created" | "exists"; person_id: PersonId }>;
+    onExisting: Exclude<OnExisting, "skip">,
+  ): Promise<Exclude<WriteStatus, "created"> | null>;
   /**
    * Imports a batch of companies set-based, one outcome per row: a row the database refuses
    * is rejected alone, the others go in.
    */
-  importCompanies(companies: readonly CompanyCreateInput[]): Promise<CompanyImportOutcome[]>;
+  importCompanies(
+    companies: readonly CompanyCreateInput[],
+    onExisting?: OnExisting,
+  ): Promise<CompanyImportOutcome[]>;
   /**
    * What importCompanies would do with a batch (the same planner), given what the dry run's
    * earlier batches would have created (`memory`, updated); writes nothing.
@@ -52,9 +67,13 @@ export interface ImportStore {
   previewCompanies(
     companies: readonly CompanyCreateInput[],
     memory: DryRunMemory,
+    onExisting?: OnExisting,
   ): Promise<CompanyPreviewOutcome[]>;
   /** Imports a batch of people set-based (idempotent by email), one outcome per row. */
-  importPeople(people: readonly PersonCreateInput[]): Promise<PersonImportOutcome[]>;
+  importPeople(
+    people: readonly PersonCreateInput[],
+    onExisting?: OnExisting,
+  ): Promise<PersonImportOutcome[]>;
   /**
    * Locks these slots (those that exist) until the batch ends, in slot_uid order, so that
    * concurrent imports linking into the same slots take their locks in one order.

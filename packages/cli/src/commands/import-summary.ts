@@ -38,8 +38,12 @@ export interface ImportSummary {
   rows: number;
   /** Created (or, in a dry run, would be created). */
   created: number;
-  /** Already in the registry (or earlier in the same file). */
+  /** Already in the registry (or earlier in the same file), left as it was (--on-existing skip). */
   existing: number;
+  /** Found and changed by --on-existing fill or update (or, in a dry run, would be). */
+  updated: number;
+  /** Found by --on-existing fill or update, with nothing to change. */
+  unchanged: number;
   rejected: number;
   /** The CSV report of rejected rows, when one was written. */
   rejects_file: string | null;
@@ -73,6 +77,8 @@ export interface ImportSummary {
 export interface RowOutcome {
   created: number;
   existing: number;
+  updated: number;
+  unchanged: number;
   companiesCreated: number;
   withoutCompany: number;
   unmappedTitle: string | null;
@@ -83,11 +89,21 @@ export function emptyOutcome(): RowOutcome {
   return {
     created: 0,
     existing: 0,
+    updated: 0,
+    unchanged: 0,
     companiesCreated: 0,
     withoutCompany: 0,
     unmappedTitle: null,
     link: null,
   };
+}
+
+/** Counts a row's status (created, found and skipped, updated, unchanged). */
+export function countStatus(out: RowOutcome, status: string): void {
+  if (status === "created") out.created++;
+  else if (status === "updated") out.updated++;
+  else if (status === "unchanged") out.unchanged++;
+  else out.existing++;
 }
 
 /** What one transaction's rows did. */
@@ -120,6 +136,8 @@ export class ImportTally {
       rows: 0,
       created: 0,
       existing: 0,
+      updated: 0,
+      unchanged: 0,
       rejected: 0,
       rejects_file: null,
       rejects: [],
@@ -171,6 +189,8 @@ export class ImportTally {
   private add(out: RowOutcome): void {
     this.summary.created += out.created;
     this.summary.existing += out.existing;
+    this.summary.updated += out.updated;
+    this.summary.unchanged += out.unchanged;
     this.people.companiesCreated += out.companiesCreated;
     this.people.withoutCompany += out.withoutCompany;
     if (out.unmappedTitle !== null) {

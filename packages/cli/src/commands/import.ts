@@ -16,7 +16,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type CompanyCreateInput, PleError } from "@ple/core";
-import { BULK_IMPORT_BATCH_SIZE } from "@ple/db";
+import { BULK_IMPORT_BATCH_SIZE, type OnExisting } from "@ple/db";
 import { type CsvRow, openCsv } from "../csv-source.js";
 import { companyColumns, personColumns } from "../import-columns.js";
 import type { ProgressUpdate } from "../progress.js";
@@ -54,6 +54,11 @@ export {
 export interface ImportOptions {
   file: string;
   dryRun?: boolean;
+  /**
+   * What a row does to the record it finds: skip (leave it), fill (only its empty fields) or
+   * update (overwrite with the row's non-empty values). Default fill.
+   */
+  onExisting?: OnExisting;
   /** Where the CSV report of rejected rows goes; default `FILE.rejects.csv` (defaultRejectsFile). */
   rejectsFile?: string;
   /** Rows per transaction. */
@@ -70,6 +75,7 @@ export async function runImport(
   const started = Date.now();
   const file = resolve(options.file);
   const dryRun = options.dryRun ?? false;
+  const onExisting = options.onExisting ?? "fill";
   const batchSize = options.batchSize ?? BULK_IMPORT_BATCH_SIZE;
   const info = await stat(file).catch(() => {
     throw new PleError("NOT_FOUND", `no such file: ${options.file}`, { field: "file" });
@@ -104,7 +110,7 @@ export async function runImport(
       // Two batches at once where the store allows it; a dry run writes nothing to overlap.
       depth: dryRun ? 1 : Math.max(1, stores.parallelBatches ?? 1),
       keysOf: companyKeys,
-      writePart: companyPartWriter(stores, file, dryRun),
+      writePart: companyPartWriter(stores, file, dryRun, onExisting),
       onBatch,
     });
     await read((row) => parseCompanyRow(row, cols), pipeline.send);
@@ -115,7 +121,7 @@ export async function runImport(
     const pipeline = batchPipeline<PersonRow>({
       depth: 1,
       keysOf: () => [],
-      writePart: peoplePartWriter(stores, file, dryRun, source),
+      writePart: peoplePartWriter(stores, file, dryRun, source, onExisting),
       onBatch,
     });
     if (cols.emailStatus !== null) tally.countEmailStatus();

@@ -23,8 +23,14 @@ export interface SeedResult {
 export async function seedSample(db: PleDatabase, options: { actor: string }): Promise<SeedResult> {
   const stores = databaseImportStores(db, options.actor);
   // The sample files ship without rejects, so no report file is ever written beside them.
-  const companies = await runImport("companies", stores, { file: `${SAMPLE_DIR}accounts.csv` });
-  const people = await runImport("people", stores, { file: `${SAMPLE_DIR}contacts.csv` });
+  const companies = await runImport("companies", stores, {
+    file: `${SAMPLE_DIR}accounts.csv`,
+    onExisting: "skip",
+  });
+  const people = await runImport("people", stores, {
+    file: `${SAMPLE_DIR}contacts.csv`,
+    onExisting: "skip",
+  });
   return { companies, people };
 }
 
