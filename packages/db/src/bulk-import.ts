@@ -271,7 +271,13 @@ function virtualOutcome(
   }
   const changed = applyPolicyToVirtual(record, row, policy, matchedBy);
   if (changed.includes("apollo_company_id") && record.apollo_company_id) {
+    // The Apollo id now names that company: later rows find it by it, as in the real run.
     memory.records.set(`a:${record.apollo_company_id}`, record);
+    memory.apollos.add(record.apollo_company_id);
+  }
+  if (changed.includes("website")) {
+    memory.records.set(`w:${record.website}`, record);
+    memory.websites.add(record.website);
   }
   return {
     status: changed.length > 0 ? "updated" : "unchanged",
