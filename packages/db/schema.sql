@@ -1,7 +1,7 @@
 -- packages/db/schema.sql — GENERATED, do not edit: the schema after every migration
 -- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed), dumped by pg_dump --schema-only from a freshly migrated database.
 -- Regenerate after changing or adding a migration: pnpm --filter @ple/db schema:dump
--- forward migrations sha256: 91415f2f8eca6c36974c8d7bbd828db65595691dd34ec460c90978c581f2eafb
+-- forward migrations sha256: e35310063fa5e292db27593acf808c50c4a05eff5077773441d6825d45ca6b22
 
 --
 -- PostgreSQL database dump
@@ -2691,12 +2691,18 @@ $_$;
 CREATE FUNCTION marketing.occupy_slot(p_slot marketing.company_slot, p_status text, p_person_id text) RETURNS void
     LANGUAGE plpgsql
     AS $$
+DECLARE
+  -- A merge moves the occupant to the kept record's company: ple.move_person lets the
+  -- person's company follow the slot (migration 012's rule) for this write only.
+  v_before text := coalesce(current_setting('ple.move_person', true), '');
 BEGIN
+  PERFORM set_config('ple.move_person', 'on', true);
   PERFORM marketing.apply_slot_change(
     p_slot.slot_uid,
     marketing.slot_status_after(p_slot, CASE WHEN p_status = 'pending' THEN 'propose' ELSE 'link' END),
     p_person_id
   );
+  PERFORM set_config('ple.move_person', v_before, true);
 END;
 $$;
 
