@@ -447,6 +447,8 @@ describe("API clients racing for one slot", () => {
               c.slots[operation].mutate({
                 slot_uid: targets[i] as never,
                 person_id: person as never,
+                // Every target is another company's slot: the person moves (migration 012).
+                move: true,
               }),
             ),
           );

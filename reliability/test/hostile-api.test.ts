@@ -226,6 +226,11 @@ function inputs(): Record<string, fc.Arbitrary<unknown>> {
     "slots.reject": objectOf({ slot_uid: field("slot") }),
     "slots.vacate": objectOf({ slot_uid: field("slot") }),
     "slots.displace": objectOf({ slot_uid: field("slot"), person_id: field("person") }),
+    "events.list": objectOf({
+      after: field("int"),
+      limit: field("int"),
+      types: fc.oneof(fc.array(hostileString, { maxLength: 3 }), wrongType),
+    }),
     "slots.listOpen": objectOf({
       role: field("role"),
       created_since: field("date"),
@@ -291,8 +296,12 @@ describe("fuzzing every procedure over createCaller", () => {
       "fast-check inputs for every API procedure (createCaller)",
       async (check) => {
         const arbitraries = inputs();
+        // Subscriptions (events.onChange) stream rather than answer: the API's tests cover them.
         expect(Object.keys(arbitraries).sort()).toEqual(
-          Object.keys(appRouter._def.procedures).sort(),
+          Object.entries(appRouter._def.procedures)
+            .filter(([, p]) => (p as { _def: { type: string } })._def.type !== "subscription")
+            .map(([path]) => path)
+            .sort(),
         );
         const failures: string[] = [];
         for (const [path, arbitrary] of Object.entries(arbitraries)) {
