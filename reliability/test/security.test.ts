@@ -190,7 +190,9 @@ describe("the role matrix", () => {
         // covers them over SSE.
         expect(Object.keys(REQUIRED).sort()).toEqual(
           Object.entries(appRouter._def.procedures)
-            .filter(([, p]) => (p as { _def: { type: string } })._def.type !== "subscription")
+            .filter(
+              ([, p]) => (p as unknown as { _def: { type: string } })._def.type !== "subscription",
+            )
             .map(([path]) => path)
             .sort(),
         );
