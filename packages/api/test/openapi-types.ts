@@ -92,6 +92,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/companies/{keep}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge company drop into keep in one transaction (slots by role, people re-pointed, drop's keys resolve to keep); dry_run answers the same and changes nothing.
+         * @description Calls the procedure `companies.merge` (tRPC: POST|GET /trpc/<procedure>).
+         */
+        post: operations["companiesMerge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/slots/{slot_uid}/link": {
         parameters: {
             query?: never;
@@ -232,6 +252,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/slots/open": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open slots with their companies and any live lease, by company then role; next_cursor keeps the filters.
+         * @description Calls the procedure `slots.listOpen` (tRPC: POST|GET /trpc/<procedure>).
+         */
+        get: operations["slotsListOpen"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/slots/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lease up to limit open slots no live lease holds to worker for lease_seconds; concurrent claimers get disjoint slots.
+         * @description Calls the procedure `slots.claim` (tRPC: POST|GET /trpc/<procedure>).
+         */
+        post: operations["slotsClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/slots/claims/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend the worker's live leases on these slots; lost lists those it no longer holds.
+         * @description Calls the procedure `slots.renew` (tRPC: POST|GET /trpc/<procedure>).
+         */
+        post: operations["slotsRenew"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/slots/claims/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the worker's leases on these slots (they stay open for the next claim).
+         * @description Calls the procedure `slots.release` (tRPC: POST|GET /trpc/<procedure>).
+         */
+        post: operations["slotsRelease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/people": {
         parameters: {
             query?: never;
@@ -340,6 +440,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/people/{keep}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge person drop into keep: empty fields filled, drop's slot taken over, drop's id and e-mail resolve to keep; dry_run changes nothing.
+         * @description Calls the procedure `people.merge` (tRPC: POST|GET /trpc/<procedure>).
+         */
+        post: operations["peopleMerge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/people/{person_id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase the person's personal data everywhere (admin); their e-mail and LinkedIn URL go on the suppression list. Answers the tombstone.
+         * @description Calls the procedure `people.erase` (tRPC: POST|GET /trpc/<procedure>).
+         */
+        post: operations["peopleErase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/history/{uid}": {
         parameters: {
             query?: never;
@@ -392,6 +532,46 @@ export interface paths {
          * @description Calls the procedure `history.auditTrail` (tRPC: POST|GET /trpc/<procedure>).
          */
         get: operations["historyAuditTrail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/history/{uid}/merges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The merges a company or person took part in, kept or dropped, oldest first.
+         * @description Calls the procedure `history.merges` (tRPC: POST|GET /trpc/<procedure>).
+         */
+        get: operations["historyMerges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Up to limit change-feed events after position after (of types only: repeat the parameter), and next, where the next read starts.
+         * @description Calls the procedure `events.list` (tRPC: POST|GET /trpc/<procedure>).
+         */
+        get: operations["eventsList"];
         put?: never;
         post?: never;
         delete?: never;
@@ -519,6 +699,20 @@ export interface components {
             /** @description A bigint key, as a decimal string. */
             txid: string;
         };
+        ChangeEvent: {
+            position: number;
+            /** @enum {string} */
+            type: "company.created" | "company.updated" | "company.merged" | "company.deleted" | "slot.assigned" | "slot.proposed" | "slot.confirmed" | "slot.rejected" | "slot.vacated" | "slot.displaced" | "person.created" | "person.updated" | "person.validated" | "person.merged" | "person.erased";
+            uids: {
+                [key: string]: unknown;
+            };
+            changes: {
+                [key: string]: unknown;
+            };
+            actor: string;
+            request_id: string | null;
+            at: string;
+        };
         Company: {
             company_uid: string;
             company_name: string;
@@ -528,6 +722,25 @@ export interface components {
             ein_valid: boolean | null;
             created_at: components["schemas"]["DateTime"];
             updated_at: components["schemas"]["DateTime"];
+        };
+        CompanyMergeResult: {
+            keep: string;
+            drop: string;
+            dry_run: boolean;
+            /** @description Fields of the kept record that were empty and took the dropped one's value. */
+            filled: string[];
+            slots: components["schemas"]["MergedSlot"][];
+            released: components["schemas"]["ReleasedPerson"][];
+            /** @description The dropped record's keys that now resolve to the kept one. */
+            aliases: {
+                kind: string;
+                value: string;
+            }[];
+            /** @constant */
+            entity: "company";
+            people_repointed: string[];
+            company: components["schemas"]["Company"];
+            company_slots: components["schemas"]["Slot"][];
         };
         CompanyPage: {
             items: components["schemas"]["Company"][];
@@ -540,15 +753,17 @@ export interface components {
         CompanyWithSlots: {
             company: components["schemas"]["Company"];
             slots: components["schemas"]["Slot"][];
+            /** @description Present when the key asked for named a company merged into this one: that UID. */
+            merged_from?: string;
         };
         CreateCompanyResult: {
             company: components["schemas"]["Company"];
             slots: components["schemas"]["Slot"][];
+            merged_from?: string;
             /** @enum {string} */
             status: "created" | "updated" | "unchanged" | "exists";
             matched_by: ("website" | "apollo_company_id") | null;
             changed: string[];
-            merged_from?: string;
         };
         CreatedApiKey: {
             id: string;
@@ -582,6 +797,13 @@ export interface components {
                 slot_uid: string;
                 person_id: string;
             }[];
+        };
+        EventPage: {
+            events: components["schemas"]["ChangeEvent"][];
+            /** @description Where the next read starts: pass it as after. */
+            next: number;
+            /** @description The last position committed at the read. */
+            head: number;
         };
         Health: {
             /** @enum {string} */
@@ -619,6 +841,35 @@ export interface components {
             /** @description A bigint key, as a decimal string. */
             txid: string;
         };
+        MergedSlot: {
+            role: string;
+            /** @enum {string} */
+            outcome: "kept" | "moved" | "replaced" | "taken_over";
+            slot_uid: string;
+            status: string;
+            person_id: string | null;
+        };
+        MergeRecord: {
+            merge_id: number;
+            /** @enum {string} */
+            entity: "company" | "person";
+            kept_uid: string;
+            dropped_uid: string;
+            filled_columns: string[];
+            slots: components["schemas"]["MergedSlot"][];
+            released: components["schemas"]["ReleasedPerson"][];
+            actor: string;
+            request_id: string | null;
+            at: components["schemas"]["DateTime"];
+        };
+        OpenSlotPage: {
+            items: {
+                slot: components["schemas"]["Slot"];
+                company: components["schemas"]["Company"];
+                lease: components["schemas"]["SlotLease"] | null;
+            }[];
+            next_cursor: string | null;
+        };
         Person: {
             person_id: string;
             name: string;
@@ -635,6 +886,51 @@ export interface components {
             source: "apollo" | "csv" | "manual";
             created_at: components["schemas"]["DateTime"];
             updated_at: components["schemas"]["DateTime"];
+        };
+        PersonErasure: {
+            /** @enum {string} */
+            status: "erased" | "already_erased";
+            person_id: string;
+            erased_fields?: string[];
+            erased_at?: string;
+            counts: {
+                history_rows: number;
+                audit_rows: number;
+                import_rejects: number;
+                api_responses: number;
+                slots_vacated: number;
+            };
+            tombstone: {
+                person_id: string;
+                erased_at: components["schemas"]["DateTime"];
+                actor: string;
+                request_id: string | null;
+                erased_fields: string[];
+                counts: {
+                    history_rows: number;
+                    audit_rows: number;
+                    import_rejects: number;
+                    api_responses: number;
+                    slots_vacated: number;
+                };
+            } | null;
+        };
+        PersonMergeResult: {
+            keep: string;
+            drop: string;
+            dry_run: boolean;
+            /** @description Fields of the kept record that were empty and took the dropped one's value. */
+            filled: string[];
+            slots: components["schemas"]["MergedSlot"][];
+            released: components["schemas"]["ReleasedPerson"][];
+            /** @description The dropped record's keys that now resolve to the kept one. */
+            aliases: {
+                kind: string;
+                value: string;
+            }[];
+            /** @constant */
+            entity: "person";
+            person: components["schemas"]["Person"];
         };
         PersonPage: {
             items: components["schemas"]["Person"][];
@@ -664,6 +960,12 @@ export interface components {
             /** @description Also in the X-Request-Id header and the logs. */
             requestId: string;
         };
+        ReleasedPerson: {
+            role: string;
+            slot_uid: string;
+            person_id: string;
+            status: string;
+        };
         Slot: {
             slot_uid: string;
             company_uid: string;
@@ -679,6 +981,13 @@ export interface components {
             slot: components["schemas"]["Slot"];
             changed: boolean;
             released_person_id: string | null;
+        };
+        SlotClaimResult: {
+            claimed: {
+                lease: components["schemas"]["SlotLease"];
+                slot: components["schemas"]["Slot"];
+                company: components["schemas"]["Company"];
+            }[];
         };
         SlotEvent: {
             /** @description A bigint key, as a decimal string. */
@@ -696,6 +1005,20 @@ export interface components {
             /** @description A bigint key, as a decimal string. */
             txid: string;
             at: components["schemas"]["DateTime"];
+        };
+        SlotLease: {
+            slot_uid: string;
+            worker: string;
+            claimed_at: components["schemas"]["DateTime"];
+            expires_at: components["schemas"]["DateTime"];
+        };
+        SlotReleaseResult: {
+            released: string[];
+            not_held: string[];
+        };
+        SlotRenewResult: {
+            renewed: components["schemas"]["SlotLease"][];
+            lost: string[];
         };
         Slots: components["schemas"]["Slot"][];
     };
@@ -1167,6 +1490,56 @@ export interface operations {
             503: components["responses"]["Problem503"];
         };
     };
+    companiesMerge: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (letters, digits, ._:-, at most 128); a new UUID otherwise. Sent back in X-Request-Id, in a problem's requestId and in the audit log. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a write safe to retry: a repeat with the same key, route and body returns the first answer (header Idempotent-Replayed: true) without writing again; another body is IDEMPOTENCY_CONFLICT. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                keep: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    drop: string;
+                    /** @default false */
+                    dry_run?: boolean;
+                    /** @default {} */
+                    prefer?: {
+                        [key: string]: "keep" | "drop";
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyMergeResult"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            405: components["responses"]["Problem405"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
     slotsLink: {
         parameters: {
             query?: never;
@@ -1440,6 +1813,181 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SlotEvent"][];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            405: components["responses"]["Problem405"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    slotsListOpen: {
+        parameters: {
+            query?: {
+                role?: "CEO" | "CFO" | "HR";
+                created_since?: string;
+                cursor?: string;
+                limit?: number;
+            };
+            header?: {
+                /** @description Your id for this request (letters, digits, ._:-, at most 128); a new UUID otherwise. Sent back in X-Request-Id, in a problem's requestId and in the audit log. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenSlotPage"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            405: components["responses"]["Problem405"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    slotsClaim: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (letters, digits, ._:-, at most 128); a new UUID otherwise. Sent back in X-Request-Id, in a problem's requestId and in the audit log. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a write safe to retry: a repeat with the same key, route and body returns the first answer (header Idempotent-Replayed: true) without writing again; another body is IDEMPOTENCY_CONFLICT. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    role?: "CEO" | "CFO" | "HR";
+                    /** @default 10 */
+                    limit?: number;
+                    /** @default 300 */
+                    lease_seconds?: number;
+                    worker: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlotClaimResult"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            405: components["responses"]["Problem405"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    slotsRenew: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (letters, digits, ._:-, at most 128); a new UUID otherwise. Sent back in X-Request-Id, in a problem's requestId and in the audit log. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a write safe to retry: a repeat with the same key, route and body returns the first answer (header Idempotent-Replayed: true) without writing again; another body is IDEMPOTENCY_CONFLICT. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    slot_uids: string[];
+                    worker: string;
+                    /** @default 300 */
+                    lease_seconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlotRenewResult"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            405: components["responses"]["Problem405"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    slotsRelease: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (letters, digits, ._:-, at most 128); a new UUID otherwise. Sent back in X-Request-Id, in a problem's requestId and in the audit log. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a write safe to retry: a repeat with the same key, route and body returns the first answer (header Idempotent-Replayed: true) without writing again; another body is IDEMPOTENCY_CONFLICT. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    slot_uids: string[];
+                    worker: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlotReleaseResult"];
                 };
             };
             400: components["responses"]["Problem400"];
@@ -1768,6 +2316,96 @@ export interface operations {
             503: components["responses"]["Problem503"];
         };
     };
+    peopleMerge: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (letters, digits, ._:-, at most 128); a new UUID otherwise. Sent back in X-Request-Id, in a problem's requestId and in the audit log. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a write safe to retry: a repeat with the same key, route and body returns the first answer (header Idempotent-Replayed: true) without writing again; another body is IDEMPOTENCY_CONFLICT. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                keep: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    drop: string;
+                    /** @default false */
+                    dry_run?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonMergeResult"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            405: components["responses"]["Problem405"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    peopleErase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (letters, digits, ._:-, at most 128); a new UUID otherwise. Sent back in X-Request-Id, in a problem's requestId and in the audit log. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a write safe to retry: a repeat with the same key, route and body returns the first answer (header Idempotent-Replayed: true) without writing again; another body is IDEMPOTENCY_CONFLICT. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonErasure"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            405: components["responses"]["Problem405"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
     historyVersions: {
         parameters: {
             query?: never;
@@ -1865,6 +2503,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEntry"][];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            405: components["responses"]["Problem405"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    historyMerges: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (letters, digits, ._:-, at most 128); a new UUID otherwise. Sent back in X-Request-Id, in a problem's requestId and in the audit log. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeRecord"][];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            405: components["responses"]["Problem405"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    eventsList: {
+        parameters: {
+            query?: {
+                after?: number;
+                limit?: number;
+                types?: ("company.created" | "company.updated" | "company.merged" | "company.deleted" | "slot.assigned" | "slot.proposed" | "slot.confirmed" | "slot.rejected" | "slot.vacated" | "slot.displaced" | "person.created" | "person.updated" | "person.validated" | "person.merged" | "person.erased")[];
+            };
+            header?: {
+                /** @description Your id for this request (letters, digits, ._:-, at most 128); a new UUID otherwise. Sent back in X-Request-Id, in a problem's requestId and in the audit log. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
                 };
             };
             400: components["responses"]["Problem400"];

@@ -26,7 +26,13 @@ interface CompiledRoute {
   segments: Segment[];
   type: "query" | "mutation";
   /** What each input field's query-string text is read as. */
-  queryTypes: Map<string, ScalarType>;
+  queryTypes: Map<string, QueryField>;
+}
+
+/** An array field is given by repeating its parameter (`?types=a&types=b`, OpenAPI's default). */
+interface QueryField {
+  type: ScalarType;
+  array: boolean;
 }
 
 function scalarTypeOf(schema: Record<string, unknown> | undefined): ScalarType {
@@ -36,6 +42,21 @@ function scalarTypeOf(schema: Record<string, unknown> | undefined): ScalarType {
   if (types.includes("number")) return "number";
   if (types.includes("boolean")) return "boolean";
   return "string";
+}
+
+function queryFieldOf(schema: Record<string, unknown> | undefined): QueryField {
+  if (schema?.type === "array") {
+    const items = schema.items;
+    return {
+      type: scalarTypeOf(
+        items !== null && typeof items === "object"
+          ? (items as Record<string, unknown>)
+          : undefined,
+      ),
+      array: true,
+    };
+  }
+  return { type: scalarTypeOf(schema), array: false };
 }
 
 function compile(route: RestRoute): CompiledRoute {
@@ -51,8 +72,8 @@ function compile(route: RestRoute): CompiledRoute {
     throw new Error(`${route.procedure}: subscriptions have no REST route`);
   const schema = inputSchemaOf(route.procedure);
   const properties = schema === null ? {} : propertiesOf(inputJsonSchema(schema));
-  const queryTypes = new Map<string, ScalarType>(
-    Object.entries(properties).map(([name, property]) => [name, scalarTypeOf(property)]),
+  const queryTypes = new Map<string, QueryField>(
+    Object.entries(properties).map(([name, property]) => [name, queryFieldOf(property)]),
   );
   return { route, segments, type, queryTypes };
 }
@@ -170,7 +191,10 @@ export function createRestHandler(opts: RestHandlerOptions): RestHandler {
   ): Record<string, unknown> {
     const input: Record<string, unknown> = {};
     for (const [name, text] of query) {
-      input[name] = readQueryValue(text, entry.queryTypes.get(name) ?? "string");
+      const field = entry.queryTypes.get(name) ?? { type: "string", array: false };
+      const value = readQueryValue(text, field.type);
+      const before = input[name];
+      input[name] = !field.array ? value : Array.isArray(before) ? [...before, value] : [value];
     }
     if (body !== undefined) {
       const field = entry.route.bodyField;

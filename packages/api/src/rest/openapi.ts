@@ -219,9 +219,11 @@ export function buildOpenApiDocument(): OpenApiDocument {
       title: "PLE API",
       version: "1.0.0",
       description:
-        "Companies, their CEO/CFO/HR slots, people, history and API keys. Every route calls the tRPC procedure named in its description; errors are RFC 9457 problems (application/problem+json) with PLE's stable `code`, `field`, `details` and `requestId`.",
+        "Companies, their CEO/CFO/HR slots and the work queue of open ones, people, merges, history, the change feed and API keys. Every route calls the tRPC procedure named in its description; errors are RFC 9457 problems (application/problem+json) with PLE's stable `code`, `field`, `details` and `requestId`.",
     },
-    tags: ["companies", "slots", "people", "history", "keys", "health"].map((name) => ({ name })),
+    tags: ["companies", "slots", "people", "history", "events", "keys", "health"].map((name) => ({
+      name,
+    })),
     security: [{ bearerAuth: [] }, { apiKeyHeader: [] }],
     paths,
     components: {

@@ -136,6 +136,14 @@ export const restRoutes: readonly RestRoute[] = [
     summary: "The CEO, CFO and HR slots of a company.",
     response: wire.Slots,
   }),
+  route({
+    method: "POST",
+    path: "/v1/companies/{keep}/merge",
+    procedure: "companies.merge",
+    summary:
+      "Merge company drop into keep in one transaction (slots by role, people re-pointed, drop's keys resolve to keep); dry_run answers the same and changes nothing.",
+    response: wire.CompanyMergeResult,
+  }),
 
   // slots
   route({
@@ -186,6 +194,36 @@ export const restRoutes: readonly RestRoute[] = [
     procedure: "history.slotEvents",
     summary: "ASSIGNED / VACATED / DISPLACED / PROPOSED / CONFIRMED / REJECTED events of a slot.",
     response: z.array(wire.WireSlotEvent),
+  }),
+  route({
+    method: "GET",
+    path: "/v1/slots/open",
+    procedure: "slots.listOpen",
+    summary:
+      "Open slots with their companies and any live lease, by company then role; next_cursor keeps the filters.",
+    response: wire.OpenSlotPage,
+  }),
+  route({
+    method: "POST",
+    path: "/v1/slots/claims",
+    procedure: "slots.claim",
+    summary:
+      "Lease up to limit open slots no live lease holds to worker for lease_seconds; concurrent claimers get disjoint slots.",
+    response: wire.SlotClaimResult,
+  }),
+  route({
+    method: "POST",
+    path: "/v1/slots/claims/renew",
+    procedure: "slots.renew",
+    summary: "Extend the worker's live leases on these slots; lost lists those it no longer holds.",
+    response: wire.SlotRenewResult,
+  }),
+  route({
+    method: "POST",
+    path: "/v1/slots/claims/release",
+    procedure: "slots.release",
+    summary: "End the worker's leases on these slots (they stay open for the next claim).",
+    response: wire.SlotReleaseResult,
   }),
 
   // people
@@ -248,6 +286,22 @@ export const restRoutes: readonly RestRoute[] = [
     summary: "Slot events that concern a person.",
     response: z.array(wire.WireSlotEvent),
   }),
+  route({
+    method: "POST",
+    path: "/v1/people/{keep}/merge",
+    procedure: "people.merge",
+    summary:
+      "Merge person drop into keep: empty fields filled, drop's slot taken over, drop's id and e-mail resolve to keep; dry_run changes nothing.",
+    response: wire.PersonMergeResult,
+  }),
+  route({
+    method: "POST",
+    path: "/v1/people/{person_id}/erase",
+    procedure: "people.erase",
+    summary:
+      "Erase the person's personal data everywhere (admin); their e-mail and LinkedIn URL go on the suppression list. Answers the tombstone.",
+    response: wire.PersonErasure,
+  }),
 
   // history
   route({
@@ -271,6 +325,23 @@ export const restRoutes: readonly RestRoute[] = [
     summary:
       "The audit log of a record (who changed what, when, with which request), newest first.",
     response: z.array(wire.WireAuditEntry),
+  }),
+  route({
+    method: "GET",
+    path: "/v1/history/{uid}/merges",
+    procedure: "history.merges",
+    summary: "The merges a company or person took part in, kept or dropped, oldest first.",
+    response: z.array(wire.WireMergeRecord),
+  }),
+
+  // events
+  route({
+    method: "GET",
+    path: "/v1/events",
+    procedure: "events.list",
+    summary:
+      "Up to limit change-feed events after position after (of types only: repeat the parameter), and next, where the next read starts.",
+    response: wire.EventPage,
   }),
 
   // API keys

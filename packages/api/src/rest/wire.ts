@@ -4,7 +4,18 @@
  * Each schema has an id, so the OpenAPI document shows it once under components.schemas.
  * routes.ts checks at compile time that every procedure's output, serialised, fits its schema.
  */
-import { AuditEntry, Company, HistoryEntry, Person, Slot, SlotEvent } from "@ple/core";
+import {
+  AuditEntry,
+  ChangeEventSchema,
+  Company,
+  HistoryEntry,
+  Person,
+  Slot,
+  SlotEvent,
+  SlotLease,
+  SlotReleaseOutput,
+  SlotUidSchema,
+} from "@ple/core";
 import { API_KEY_ROLES } from "@ple/db";
 import { z } from "zod";
 
@@ -29,7 +40,13 @@ export const WirePerson = Person.extend({
 }).meta({ id: "Person" });
 
 export const CompanyWithSlots = z
-  .object({ company: WireCompany, slots: z.array(WireSlot) })
+  .object({
+    company: WireCompany,
+    slots: z.array(WireSlot),
+    merged_from: z.string().optional().meta({
+      description: "Present when the key asked for named a company merged into this one: that UID.",
+    }),
+  })
   .meta({ id: "CompanyWithSlots" });
 /** What a create did: created, or for a known key by on_existing: exists (skip), updated, unchanged. */
 const CreateStatus = z.enum(["created", "updated", "unchanged", "exists"]);
@@ -58,6 +75,79 @@ export const SlotChange = z
   .object({ slot: WireSlot, changed: z.boolean(), released_person_id: z.string().nullable() })
   .meta({ id: "SlotChange" });
 
+// The work queue of open slots (core's slot-work.ts, with ISO timestamps).
+export const WireSlotLease = SlotLease.extend({ claimed_at: DateTime, expires_at: DateTime }).meta({
+  id: "SlotLease",
+});
+export const OpenSlotPage = z
+  .object({
+    items: z.array(
+      z.object({ slot: WireSlot, company: WireCompany, lease: WireSlotLease.nullable() }),
+    ),
+    next_cursor: z.string().nullable(),
+  })
+  .meta({ id: "OpenSlotPage" });
+export const SlotClaimResult = z
+  .object({
+    claimed: z.array(z.object({ lease: WireSlotLease, slot: WireSlot, company: WireCompany })),
+  })
+  .meta({ id: "SlotClaimResult" });
+export const SlotRenewResult = z
+  .object({ renewed: z.array(WireSlotLease), lost: z.array(SlotUidSchema) })
+  .meta({ id: "SlotRenewResult" });
+export const SlotReleaseResult = SlotReleaseOutput.meta({ id: "SlotReleaseResult" });
+
+// Merges (what marketing.merge_companies / merge_people answer, and the merge log).
+const MergedSlot = z
+  .object({
+    role: z.string(),
+    outcome: z.enum(["kept", "moved", "replaced", "taken_over"]),
+    slot_uid: z.string(),
+    status: z.string(),
+    person_id: z.string().nullable(),
+  })
+  .meta({ id: "MergedSlot" });
+const ReleasedPerson = z
+  .object({ role: z.string(), slot_uid: z.string(), person_id: z.string(), status: z.string() })
+  .meta({ id: "ReleasedPerson" });
+const MergeCommon = z.object({
+  keep: z.string(),
+  drop: z.string(),
+  dry_run: z.boolean(),
+  filled: z.array(z.string()).meta({
+    description: "Fields of the kept record that were empty and took the dropped one's value.",
+  }),
+  slots: z.array(MergedSlot),
+  released: z.array(ReleasedPerson),
+  aliases: z
+    .array(z.object({ kind: z.string(), value: z.string() }))
+    .meta({ description: "The dropped record's keys that now resolve to the kept one." }),
+});
+export const CompanyMergeResult = MergeCommon.extend({
+  entity: z.literal("company"),
+  people_repointed: z.array(z.string()),
+  company: WireCompany,
+  company_slots: z.array(WireSlot),
+}).meta({ id: "CompanyMergeResult" });
+export const PersonMergeResult = MergeCommon.extend({
+  entity: z.literal("person"),
+  person: WirePerson,
+}).meta({ id: "PersonMergeResult" });
+export const WireMergeRecord = z
+  .object({
+    merge_id: z.number().int(),
+    entity: z.enum(["company", "person"]),
+    kept_uid: z.string(),
+    dropped_uid: z.string(),
+    filled_columns: z.array(z.string()),
+    slots: z.array(MergedSlot),
+    released: z.array(ReleasedPerson),
+    actor: z.string(),
+    request_id: z.string().nullable(),
+    at: DateTime,
+  })
+  .meta({ id: "MergeRecord" });
+
 export const CreatePersonResult = z
   .object({
     status: CreateStatus,
@@ -69,6 +159,41 @@ export const CreatePersonResult = z
 export const PersonPage = z
   .object({ items: z.array(WirePerson), next_cursor: z.string().nullable() })
   .meta({ id: "PersonPage" });
+
+const ErasureCounts = z.object({
+  history_rows: z.number().int(),
+  audit_rows: z.number().int(),
+  import_rejects: z.number().int(),
+  api_responses: z.number().int(),
+  slots_vacated: z.number().int(),
+});
+export const PersonErasure = z
+  .object({
+    status: z.enum(["erased", "already_erased"]),
+    person_id: z.string(),
+    erased_fields: z.array(z.string()).optional(),
+    erased_at: z.string().optional(),
+    counts: ErasureCounts,
+    tombstone: z
+      .object({
+        person_id: z.string(),
+        erased_at: DateTime,
+        actor: z.string(),
+        request_id: z.string().nullable(),
+        erased_fields: z.array(z.string()),
+        counts: ErasureCounts,
+      })
+      .nullable(),
+  })
+  .meta({ id: "PersonErasure" });
+
+export const EventPage = z
+  .object({
+    events: z.array(ChangeEventSchema.meta({ id: "ChangeEvent" })),
+    next: z.number().int().meta({ description: "Where the next read starts: pass it as after." }),
+    head: z.number().int().meta({ description: "The last position committed at the read." }),
+  })
+  .meta({ id: "EventPage" });
 
 export const WireHistoryEntry = HistoryEntry.extend({
   history_id: RowId,
