@@ -352,3 +352,243 @@ describe("REST /v1 transport", () => {
     expect(problemOf(big)).toMatchObject({ status: 413, code: "PAYLOAD_TOO_LARGE" });
   });
 });
+
+describe("REST /v1 merges and erasure", () => {
+  async function linked(role: "CEO" | "CFO" | "HR") {
+    const { body } = await newCompany();
+    const slot = body.slots.find((s) => s.role === role)?.slot_uid ?? "";
+    const person = await newPerson();
+    await call("POST", `/v1/slots/${slot}/link`, {
+      key: write(),
+      body: { person_id: person.person_id },
+    });
+    return { company: body.company, slot, person };
+  }
+
+  it("merges companies: MERGE_CONFLICT without prefer, a dry run, then the merge and its log", async () => {
+    const keep = await linked("CEO");
+    const drop = await linked("CEO");
+    const path = `/v1/companies/${keep.company.company_uid}/merge`;
+    const conflict = await call("POST", path, {
+      key: write(),
+      body: { drop: drop.company.company_uid },
+    });
+    expect(conflict.status).toBe(409);
+    expect(problemOf(conflict)).toMatchObject({ code: "MERGE_CONFLICT", field: "prefer" });
+
+    const dry = await call("POST", path, {
+      key: write(),
+      body: { drop: drop.company.company_uid, prefer: { CEO: "drop" }, dry_run: true },
+    });
+    expect(dry.status).toBe(200);
+    expect(wire.CompanyMergeResult.parse(dry.body)).toMatchObject({
+      entity: "company",
+      dry_run: true,
+      released: [expect.objectContaining({ person_id: keep.person.person_id })],
+    });
+    const untouched = await call("GET", `/v1/companies/${drop.company.company_uid}`, {
+      key: read(),
+    });
+    expect(wire.CompanyWithSlots.parse(untouched.body).company.company_uid).toBe(
+      drop.company.company_uid,
+    );
+
+    const merged = await call("POST", path, {
+      key: write(),
+      body: { drop: drop.company.company_uid, prefer: { CEO: "drop" } },
+    });
+    const result = wire.CompanyMergeResult.parse(merged.body);
+    expect(result).toMatchObject({ dry_run: false, keep: keep.company.company_uid });
+    expect(result.company_slots.find((s) => s.role === "CEO")?.person_id).toBe(
+      drop.person.person_id,
+    );
+    const resolved = await call("GET", `/v1/companies/${drop.company.company_uid}`, {
+      key: read(),
+    });
+    expect(wire.CompanyWithSlots.parse(resolved.body)).toMatchObject({
+      company: { company_uid: keep.company.company_uid },
+      merged_from: drop.company.company_uid,
+    });
+    const log = await call("GET", `/v1/history/${drop.company.company_uid}/merges`, {
+      key: read(),
+    });
+    expect(wire.WireMergeRecord.array().parse(log.body)).toEqual([
+      expect.objectContaining({
+        entity: "company",
+        kept_uid: keep.company.company_uid,
+        dropped_uid: drop.company.company_uid,
+        actor: t.keys.write.id,
+      }),
+    ]);
+    const badUid = await call("GET", "/v1/history/nonsense/merges", { key: read() });
+    expect(problemOf(badUid)).toMatchObject({ status: 400, field: "uid" });
+  });
+
+  it("merges people: MERGE_CONFLICT when both hold slots; the dropped id resolves to the kept person", async () => {
+    const a = await linked("CFO");
+    const b = await linked("CFO");
+    const conflict = await call("POST", `/v1/people/${a.person.person_id}/merge`, {
+      key: write(),
+      body: { drop: b.person.person_id },
+    });
+    expect(conflict.status).toBe(409);
+    expect(problemOf(conflict).code).toBe("MERGE_CONFLICT");
+
+    const loose = await newPerson();
+    const merged = await call("POST", `/v1/people/${a.person.person_id}/merge`, {
+      key: write(),
+      body: { drop: loose.person_id },
+    });
+    expect(merged.status).toBe(200);
+    expect(wire.PersonMergeResult.parse(merged.body)).toMatchObject({
+      entity: "person",
+      keep: a.person.person_id,
+      drop: loose.person_id,
+      person: { person_id: a.person.person_id },
+    });
+    const found = await call("GET", `/v1/people/${loose.person_id}`, { key: read() });
+    expect(wire.WirePerson.parse(found.body).person_id).toBe(a.person.person_id);
+    const log = await call("GET", `/v1/history/${a.person.person_id}/merges`, { key: read() });
+    expect(wire.WireMergeRecord.array().parse(log.body)).toEqual([
+      expect.objectContaining({ entity: "person", dropped_uid: loose.person_id }),
+    ]);
+  });
+
+  it("erases a person (admin only, FORBIDDEN for a write key); the e-mail is then SUPPRESSED", async () => {
+    const { person } = await linked("HR");
+    const path = `/v1/people/${person.person_id}/erase`;
+    const forbidden = await call("POST", path, { key: write(), body: { reason: "request 7" } });
+    expect(forbidden.status).toBe(403);
+    expect(problemOf(forbidden)).toMatchObject({ code: "FORBIDDEN" });
+
+    const erased = await call("POST", path, {
+      key: t.keys.admin.key,
+      body: { reason: "request 7" },
+    });
+    expect(erased.status).toBe(200);
+    const answer = wire.PersonErasure.parse(erased.body);
+    expect(answer).toMatchObject({
+      status: "erased",
+      person_id: person.person_id,
+      counts: { slots_vacated: 1 },
+      tombstone: { person_id: person.person_id, actor: t.keys.admin.id, reason: "request 7" },
+    });
+    expect(JSON.stringify(erased.body)).not.toContain(person.email);
+    const again = await call("POST", path, { key: t.keys.admin.key, body: { reason: "again" } });
+    expect(wire.PersonErasure.parse(again.body).status).toBe("already_erased");
+
+    const suppressed = await call("POST", "/v1/people", {
+      key: write(),
+      body: { name: "Jane Again", email: person.email.toUpperCase() },
+    });
+    expect(suppressed.status).toBe(409);
+    expect(problemOf(suppressed)).toMatchObject({ code: "SUPPRESSED", field: "email" });
+  });
+});
+
+describe("REST /v1 the open-slot work queue", () => {
+  it("lists open slots, claims disjoint leases per worker, renews, releases; replays a claim by Idempotency-Key", async () => {
+    for (let i = 0; i < 3; i++) await newCompany();
+    const open = await call("GET", "/v1/slots/open?role=HR&limit=2", { key: read() });
+    const page = wire.OpenSlotPage.parse(open.body);
+    expect(page.items).toHaveLength(2);
+    expect(page.items.every((item) => item.slot.role === "HR" && item.slot.status === "open")).toBe(
+      true,
+    );
+    const badRole = await call("GET", "/v1/slots/open?role=CTO", { key: read() });
+    expect(problemOf(badRole)).toMatchObject({ status: 400, field: "role" });
+
+    const w1 = unique("worker");
+    const w2 = unique("worker");
+    const headers = { "Idempotency-Key": `claim-${w1}` };
+    const body = { worker: w1, role: "HR", limit: 2, lease_seconds: 60 };
+    const first = await call("POST", "/v1/slots/claims", { key: write(), body, headers });
+    expect(first.status).toBe(200);
+    const claimed = wire.SlotClaimResult.parse(first.body).claimed;
+    expect(claimed).toHaveLength(2);
+    expect(claimed.every((c) => c.lease.worker === w1 && c.slot.role === "HR")).toBe(true);
+    const replay = await call("POST", "/v1/slots/claims", { key: write(), body, headers });
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.body).toEqual(first.body);
+
+    const mine = claimed.map((c) => c.slot.slot_uid);
+    const other = await call("POST", "/v1/slots/claims", {
+      key: write(),
+      body: { worker: w2, role: "HR", limit: 1000 },
+    });
+    const theirs = wire.SlotClaimResult.parse(other.body).claimed.map((c) => c.slot.slot_uid);
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(theirs.filter((uid) => mine.includes(uid))).toEqual([]);
+
+    const readOnly = await call("POST", "/v1/slots/claims", { key: read(), body: { worker: w1 } });
+    expect(problemOf(readOnly)).toMatchObject({ status: 403, code: "FORBIDDEN" });
+    const noWorker = await call("POST", "/v1/slots/claims", { key: write(), body: { limit: 1 } });
+    expect(problemOf(noWorker)).toMatchObject({ status: 400, field: "worker" });
+
+    const renewed = await call("POST", "/v1/slots/claims/renew", {
+      key: write(),
+      body: { worker: w1, slot_uids: [...mine, theirs[0]], lease_seconds: 120 },
+    });
+    const renewal = wire.SlotRenewResult.parse(renewed.body);
+    expect(renewal.renewed.map((lease) => lease.slot_uid).sort()).toEqual([...mine].sort());
+    expect(renewal.lost).toEqual([theirs[0]]);
+    const empty = await call("POST", "/v1/slots/claims/renew", {
+      key: write(),
+      body: { worker: w1, slot_uids: [] },
+    });
+    expect(problemOf(empty)).toMatchObject({ status: 400, field: "slot_uids" });
+
+    const released = await call("POST", "/v1/slots/claims/release", {
+      key: write(),
+      body: { worker: w1, slot_uids: [...mine, theirs[0]] },
+    });
+    const release = wire.SlotReleaseResult.parse(released.body);
+    expect([...release.released].sort()).toEqual([...mine].sort());
+    expect(release.not_held).toEqual([theirs[0]]);
+    const wrongMethod = await call("GET", "/v1/slots/claims", { key: read() });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("POST");
+  });
+});
+
+describe("REST /v1 the change feed", () => {
+  it("pages events after a position, filters by repeated types, and refuses an unknown type", async () => {
+    const start = wire.EventPage.parse(
+      (await call("GET", "/v1/events?limit=1", { key: read() })).body,
+    ).head;
+    const { body } = await newCompany();
+    const person = await newPerson();
+    const all = await call("GET", `/v1/events?after=${start}`, { key: read() });
+    const feed = wire.EventPage.parse(all.body);
+    expect(feed.events.map((event) => event.type)).toEqual(
+      expect.arrayContaining(["company.created", "person.created"]),
+    );
+    expect(feed.events.every((event) => event.position > start)).toBe(true);
+    expect(feed.next).toBe(feed.head);
+
+    const filtered = await call(
+      "GET",
+      `/v1/events?after=${start}&types=company.created&types=person.created&limit=10`,
+      { key: read() },
+    );
+    const events = wire.EventPage.parse(filtered.body).events;
+    expect(events.map((event) => [event.type, event.actor])).toEqual([
+      ["company.created", t.keys.write.id],
+      ["person.created", t.keys.write.id],
+    ]);
+    expect(events[0]?.uids).toMatchObject({ company_uid: body.company.company_uid });
+    expect(events[1]?.uids).toMatchObject({ person_id: person.person_id });
+
+    const one = await call("GET", `/v1/events?after=${start}&types=person.created`, {
+      key: read(),
+    });
+    expect(wire.EventPage.parse(one.body).events.map((event) => event.type)).toEqual([
+      "person.created",
+    ]);
+    const unknown = await call("GET", "/v1/events?types=company.renamed", { key: read() });
+    expect(problemOf(unknown)).toMatchObject({ status: 400, code: "VALIDATION_FAILED" });
+    expect(problemOf(unknown).field).toBe("types.0");
+    const anonymous = await call("GET", "/v1/events");
+    expect(problemOf(anonymous)).toMatchObject({ status: 401, code: "UNAUTHORIZED" });
+  });
+});

@@ -32,6 +32,8 @@ export interface PiiErasure {
   request_id: string | null;
   erased_fields: string[];
   counts: PiiErasureCounts;
+  /** Why the person was erased, as given to erase (null when none was). */
+  reason: string | null;
 }
 
 /**

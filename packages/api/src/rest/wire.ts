@@ -182,6 +182,7 @@ export const PersonErasure = z
         request_id: z.string().nullable(),
         erased_fields: z.array(z.string()),
         counts: ErasureCounts,
+        reason: z.string().nullable(),
       })
       .nullable(),
   })
