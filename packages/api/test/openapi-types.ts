@@ -913,6 +913,7 @@ export interface components {
                     api_responses: number;
                     slots_vacated: number;
                 };
+                reason: string | null;
             } | null;
         };
         PersonMergeResult: {

@@ -5,6 +5,8 @@ import createClient from "openapi-fetch";
 import openapiTS, { astToString } from "openapi-typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildOpenApiDocument } from "../src/rest/openapi.js";
+import { restRoutes } from "../src/rest/routes.js";
+import { appRouter } from "../src/root.js";
 import { setupTestApi, startTestServer, type TestApi, type TestServer, unique } from "./helpers.js";
 import type { paths } from "./openapi-types.js";
 
@@ -53,6 +55,32 @@ describe("GET /openapi.json", () => {
     for (const code of ERROR_CODES) expect(described).toContain(code);
     expect(document.paths["/v1/slots/{slot_uid}/link"]?.post?.operationId).toBe("slotsLink");
     expect(document.paths["/v1/health"]?.get?.security).toEqual([]);
+  });
+
+  it("every query and mutation of the router has a REST route, listed in the document", () => {
+    // tRPC types _def.procedures like the nested router record; at run time it is flat, by path.
+    const procedures = Object.entries(
+      appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>,
+    );
+    const routed = new Set<string>(restRoutes.map((route) => route.procedure));
+    const unrouted = procedures
+      .filter(([path, procedure]) => procedure._def.type !== "subscription" && !routed.has(path))
+      .map(([path]) => path);
+    expect(unrouted, "add a route for each in src/rest/routes.ts").toEqual([]);
+    // Subscriptions stay on tRPC (SSE): events.onChange has events.list as its REST page read.
+    expect(
+      procedures.filter(([, procedure]) => procedure._def.type === "subscription").map(([p]) => p),
+    ).toEqual(["events.onChange"]);
+
+    const document = buildOpenApiDocument() as {
+      paths: Record<string, Record<string, { "x-ple-procedures": string[] }>>;
+    };
+    const documented = new Set(
+      Object.values(document.paths).flatMap((item) =>
+        Object.values(item).flatMap((operation) => operation["x-ple-procedures"]),
+      ),
+    );
+    expect([...routed].filter((procedure) => !documented.has(procedure))).toEqual([]);
   });
 
   it("test/openapi-types.ts is what openapi-typescript generates now (pnpm --filter @ple/api openapi:types)", async () => {
@@ -117,5 +145,46 @@ describe("a client generated from the document (openapi-typescript + openapi-fet
       params: { query: { website: `https://${name}.example.com` } },
     });
     expect(got.data).toMatchObject({ company: { company_uid: company.company.company_uid } });
+  });
+});
+
+describe("the work queue and the change feed through the generated client", () => {
+  it("claims, renews and releases leases; reads events of repeated types; a bad lease is a typed problem", async () => {
+    const ple = createClient<paths>({
+      baseUrl: server.url,
+      headers: { Authorization: `Bearer ${t.keys.write.key}` },
+    });
+    const start = (await ple.GET("/v1/events", { params: { query: { limit: 1 } } })).data?.head;
+    if (start === undefined) throw new Error("no head");
+    const name = unique("queue");
+    const created = await ple.POST("/v1/companies", {
+      body: { company_name: `${name} Inc`, website: `${name}.example.com` },
+    });
+    expect(created.response.status).toBe(201);
+
+    const worker = unique("worker");
+    const claim = await ple.POST("/v1/slots/claims", {
+      body: { worker, role: "CFO", limit: 1, lease_seconds: 30 },
+    });
+    const leased = claim.data?.claimed[0];
+    if (leased === undefined) throw new Error("nothing claimed");
+    expect(leased.lease).toMatchObject({ worker, slot_uid: leased.slot.slot_uid });
+    const renew = await ple.POST("/v1/slots/claims/renew", {
+      body: { worker, slot_uids: [leased.slot.slot_uid] },
+    });
+    expect(renew.data).toMatchObject({ renewed: [{ slot_uid: leased.slot.slot_uid }], lost: [] });
+    const release = await ple.POST("/v1/slots/claims/release", {
+      body: { worker, slot_uids: [leased.slot.slot_uid] },
+    });
+    expect(release.data).toEqual({ released: [leased.slot.slot_uid], not_held: [] });
+    const tooLong = await ple.POST("/v1/slots/claims", {
+      body: { worker, lease_seconds: 86_401 },
+    });
+    expect(tooLong.error).toMatchObject({ code: "VALIDATION_FAILED", field: "lease_seconds" });
+
+    const feed = await ple.GET("/v1/events", {
+      params: { query: { after: start, types: ["company.created", "slot.assigned"] } },
+    });
+    expect(feed.data?.events.map((event) => event.type)).toEqual(["company.created"]);
   });
 });
