@@ -19,6 +19,12 @@ export interface StartApiOptions {
   env: ApiEnv;
   /** Where the logs go (default stdout); a terminal gets readable lines, anything else JSON. */
   logDestination?: LogDestination;
+  /**
+   * Apply pending migrations first (default true). A cluster's workers pass false: their
+   * primary migrated before forking them. The database is still refused when it has
+   * migrations these files do not know.
+   */
+  migrate?: boolean;
 }
 
 export interface StartedApi {
@@ -29,14 +35,15 @@ export interface StartedApi {
   migrated: string[];
 }
 
-/** Applies pending migrations, then serves the API with every setting of `env`. */
-export async function startApi(options: StartApiOptions): Promise<StartedApi> {
-  const { db, env } = options;
-  const logger = createLogger({
-    level: env.LOG_LEVEL,
-    ...(options.logDestination === undefined ? {} : { destination: options.logDestination }),
-  });
-  const run = await migrateLatest(db);
+/**
+ * Applies pending migrations (unless `migrate` is false) and refuses a database that has
+ * migrations these files do not know. Returns the migrations applied.
+ */
+export async function prepareDatabase(
+  db: PleDatabase,
+  opts: { migrate?: boolean } = {},
+): Promise<string[]> {
+  const run = opts.migrate === false ? { migrations: [] as string[] } : await migrateLatest(db);
   const status = await migrationStatus(db);
   if (status.missing.length > 0) {
     throw new PleError(
@@ -45,6 +52,17 @@ export async function startApi(options: StartApiOptions): Promise<StartedApi> {
       { details: { missing: status.missing } },
     );
   }
+  return run.migrations;
+}
+
+/** Applies pending migrations, then serves the API with every setting of `env`. */
+export async function startApi(options: StartApiOptions): Promise<StartedApi> {
+  const { db, env } = options;
+  const logger = createLogger({
+    level: env.LOG_LEVEL,
+    ...(options.logDestination === undefined ? {} : { destination: options.logDestination }),
+  });
+  const migrated = await prepareDatabase(db, options.migrate === false ? { migrate: false } : {});
   const server = createServer({
     db,
     logger,
@@ -66,6 +84,6 @@ export async function startApi(options: StartApiOptions): Promise<StartedApi> {
     }
     throw err;
   }
-  logger.info({ url, database: db.kind, migrated: run.migrations }, "PLE API listening");
-  return { url, server, logger, migrated: run.migrations };
+  logger.info({ url, database: db.kind, migrated }, "PLE API listening");
+  return { url, server, logger, migrated };
 }
