@@ -8,11 +8,11 @@
  * one port, restarts a crashed one, and on SIGTERM lets every worker drain, then exits.
  */
 import { isPleError } from "@ple/core";
-import { ConfigError, listApiKeys, openDatabase } from "@ple/db";
+import { ConfigError, listApiKeys, openDatabase, readDbEnv } from "@ple/db";
 import { isClusterWorker, joinCluster, startClusterPrimary } from "./cluster.js";
 import { type ApiEnv, readApiEnv } from "./env.js";
 import { createLogger } from "./logger.js";
-import { prepareDatabase, startApi } from "./start.js";
+import { prepareDatabase, startApi, workersRefused } from "./start.js";
 
 const NO_KEY_HINT =
   "No API key exists yet: create the first admin key with `ple apikey create --name ops --role admin` (see packages/api/README.md).\n";
@@ -20,15 +20,11 @@ const NO_KEY_HINT =
 /** The cluster's primary: migrate once, fork the workers, stop them on SIGTERM/SIGINT. */
 async function primary(env: ApiEnv): Promise<void> {
   const logger = createLogger({ level: env.LOG_LEVEL });
+  // Refused before the embedded database is opened (and its folder created).
+  if (readDbEnv().databaseUrl === undefined) throw workersRefused(env, "embedded");
   const db = await openDatabase({ poolMax: 3 });
   let noKeys: boolean;
   try {
-    if (db.kind !== "server") {
-      throw new ConfigError(
-        "PLE_API_WORKERS",
-        `${env.PLE_API_WORKERS} API processes need a PostgreSQL server (set DATABASE_URL): the embedded database belongs to one process; unset PLE_API_WORKERS or set it to 1`,
-      );
-    }
     const migrated = await prepareDatabase(db);
     if (migrated.length > 0) logger.info({ migrated }, "migrations applied");
     noKeys = (await listApiKeys(db.knex)).length === 0;

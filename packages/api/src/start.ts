@@ -8,7 +8,8 @@
  * says why.
  */
 import { PleError } from "@ple/core";
-import { migrateLatest, migrationStatus, type PleDatabase } from "@ple/db";
+import { ConfigError, migrateLatest, migrationStatus, type PleDatabase } from "@ple/db";
+import { isClusterWorker } from "./cluster.js";
 import type { ApiEnv } from "./env.js";
 import { createLogger, type LogDestination, type Logger } from "./logger.js";
 import { createServer, type PleServer } from "./server.js";
@@ -36,6 +37,19 @@ export interface StartedApi {
 }
 
 /**
+ * PLE_API_WORKERS > 1 outside the API's own main (`ple serve`, `ple start`, a program calling
+ * startApi): one process is all these start, and the embedded database cannot have more.
+ */
+export function workersRefused(env: ApiEnv, kind: PleDatabase["kind"]): ConfigError {
+  return new ConfigError(
+    "PLE_API_WORKERS",
+    kind === "embedded"
+      ? `${env.PLE_API_WORKERS} API processes need a PostgreSQL server (set DATABASE_URL): the embedded database belongs to one process; unset PLE_API_WORKERS or set it to 1`
+      : `this start-up runs one API process; for ${env.PLE_API_WORKERS}, start the API's own main (\`pnpm --filter @ple/api start\`, i.e. node packages/api/dist/main.js), or unset PLE_API_WORKERS`,
+  );
+}
+
+/**
  * Applies pending migrations (unless `migrate` is false) and refuses a database that has
  * migrations these files do not know. Returns the migrations applied.
  */
@@ -58,6 +72,7 @@ export async function prepareDatabase(
 /** Applies pending migrations, then serves the API with every setting of `env`. */
 export async function startApi(options: StartApiOptions): Promise<StartedApi> {
   const { db, env } = options;
+  if (env.PLE_API_WORKERS > 1 && !isClusterWorker()) throw workersRefused(env, db.kind);
   const logger = createLogger({
     level: env.LOG_LEVEL,
     ...(options.logDestination === undefined ? {} : { destination: options.logDestination }),

@@ -273,12 +273,13 @@ export async function queryPrepared(
       client.emit("query-response", result.rows, event);
       return result.rows;
     } catch (error) {
-      client.emit("query-error", error, event);
       const code = (error as { code?: unknown }).code;
       if (typeof code === "string" && POOLER_PREPARED_ERRORS.has(code)) {
+        // Nothing ran: the caller sends the statement again, unnamed.
         preparedUnsupported.add(client);
         return null;
       }
+      client.emit("query-error", error, event);
       throw error;
     }
   } finally {
