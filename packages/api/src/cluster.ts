@@ -131,9 +131,11 @@ export function startClusterPrimary(opts: ClusterPrimaryOptions): Promise<Cluste
                 () => worker.process.kill("SIGKILL"),
                 opts.shutdownTimeoutMs + 5_000,
               );
-              worker.once("exit", (code) => {
+              // A worker still starting has nothing to drain: SIGTERM ends it as it is.
+              const starting = !listening.has(worker);
+              worker.once("exit", (code, signal) => {
                 clearTimeout(timer);
-                done(code === 0);
+                done(code === 0 || (starting && signal === "SIGTERM"));
               });
               worker.process.kill("SIGTERM");
             }),
