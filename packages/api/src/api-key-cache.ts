@@ -11,6 +11,9 @@
  * - A key revoked through this process's API (apiKeys.revoke) is dropped from
  *   every cache of the process at once: forgetApiKey(id). A look-up that was
  *   in flight during a revocation is answered but not cached.
+ * - Under PLE_API_WORKERS (cluster.ts) forgetApiKey is also told to the other
+ *   workers of the cluster (onApiKeyForgotten), which drop the key as soon as
+ *   the message arrives; ttlMs stays the bound for every other process.
  * - At most `maxEntries` keys are held; the oldest is evicted first.
  */
 import { type ApiKey, authenticateApiKey, hashApiKey, type Queryable } from "@ple/db";
@@ -86,8 +89,23 @@ export class ApiKeyCache {
   }
 }
 
-/** Drops a revoked key from every cache of this process. */
+/** Told of each forgetApiKey of this process (the cluster passes it on to its other workers). */
+const forgetListeners = new Set<(id: string) => void>();
+
+/** Drops a revoked key from every cache of this process, and tells onApiKeyForgotten's listeners. */
 export function forgetApiKey(id: string): void {
+  forgetApiKeyHere(id);
+  for (const listener of forgetListeners) listener(id);
+}
+
+/** Drops a key from every cache of this process only (a revocation another process made). */
+export function forgetApiKeyHere(id: string): void {
   revocations += 1;
   for (const cache of caches) cache.forget(id);
+}
+
+/** Calls listener with the id of each key forgetApiKey drops; returns the unsubscribe. */
+export function onApiKeyForgotten(listener: (id: string) => void): () => void {
+  forgetListeners.add(listener);
+  return () => forgetListeners.delete(listener);
 }

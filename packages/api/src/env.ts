@@ -9,6 +9,8 @@ import { DEFAULT_RELAY_STREAM, DEFAULT_RELAY_SUBJECT } from "./event-relay.js";
 import { LOG_LEVELS } from "./logger.js";
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** Most API processes PLE_API_WORKERS may ask for. */
+export const MAX_API_WORKERS = 64;
 
 const ApiEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -19,6 +21,11 @@ const ApiEnv = z.object({
     .min(1024)
     .max(64 * 1024 * 1024)
     .default(DEFAULT_BODY_LIMIT_BYTES),
+  /**
+   * API processes serving one port (node:cluster): the primary migrates, forks this many
+   * workers and restarts one that crashes. More than 1 needs a PostgreSQL server (DATABASE_URL).
+   */
+  PLE_API_WORKERS: z.coerce.number().int().min(1).max(MAX_API_WORKERS).default(1),
   PLE_API_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   /** How long an accepted API key is trusted before it is looked up again (0 = every request). */

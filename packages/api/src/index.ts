@@ -8,6 +8,7 @@ export {
   forgetApiKey,
   MAX_API_KEY_CACHE_MS,
 } from "./api-key-cache.js";
+export { type ClusterPrimary, joinCluster, startClusterPrimary } from "./cluster.js";
 export { type ApiActor, type Context, createContext, createContextInner } from "./context.js";
 export { type ApiEnv, readApiEnv } from "./env.js";
 export { describeError, type PleErrorData, trpcCodeFor } from "./errors.js";
@@ -35,5 +36,11 @@ export { type ProcedurePath, type RestRoute, restRoutes } from "./rest/routes.js
 export { type AppRouter, appRouter, createCaller } from "./root.js";
 export { EVENT_POLL_MS } from "./routers/events.js";
 export { type CreateServerOptions, createServer, type PleServer } from "./server.js";
-export { type StartApiOptions, type StartedApi, startApi } from "./start.js";
+export {
+  prepareDatabase,
+  type StartApiOptions,
+  type StartedApi,
+  startApi,
+  workersRefused,
+} from "./start.js";
 export { createCallerFactory } from "./trpc.js";

@@ -8,7 +8,8 @@
  * says why.
  */
 import { PleError } from "@ple/core";
-import { migrateLatest, migrationStatus, type PleDatabase } from "@ple/db";
+import { ConfigError, migrateLatest, migrationStatus, type PleDatabase } from "@ple/db";
+import { isClusterWorker } from "./cluster.js";
 import type { ApiEnv } from "./env.js";
 import { createLogger, type LogDestination, type Logger } from "./logger.js";
 import { createServer, type PleServer } from "./server.js";
@@ -19,6 +20,12 @@ export interface StartApiOptions {
   env: ApiEnv;
   /** Where the logs go (default stdout); a terminal gets readable lines, anything else JSON. */
   logDestination?: LogDestination;
+  /**
+   * Apply pending migrations first (default true). A cluster's workers pass false: their
+   * primary migrated before forking them. The database is still refused when it has
+   * migrations these files do not know.
+   */
+  migrate?: boolean;
 }
 
 export interface StartedApi {
@@ -29,14 +36,28 @@ export interface StartedApi {
   migrated: string[];
 }
 
-/** Applies pending migrations, then serves the API with every setting of `env`. */
-export async function startApi(options: StartApiOptions): Promise<StartedApi> {
-  const { db, env } = options;
-  const logger = createLogger({
-    level: env.LOG_LEVEL,
-    ...(options.logDestination === undefined ? {} : { destination: options.logDestination }),
-  });
-  const run = await migrateLatest(db);
+/**
+ * PLE_API_WORKERS > 1 outside the API's own main (`ple serve`, `ple start`, a program calling
+ * startApi): one process is all these start, and the embedded database cannot have more.
+ */
+export function workersRefused(env: ApiEnv, kind: PleDatabase["kind"]): ConfigError {
+  return new ConfigError(
+    "PLE_API_WORKERS",
+    kind === "embedded"
+      ? `${env.PLE_API_WORKERS} API processes need a PostgreSQL server (set DATABASE_URL): the embedded database belongs to one process; unset PLE_API_WORKERS or set it to 1`
+      : `this start-up runs one API process; for ${env.PLE_API_WORKERS}, start the API's own main (\`pnpm --filter @ple/api start\`, i.e. node packages/api/dist/main.js), or unset PLE_API_WORKERS`,
+  );
+}
+
+/**
+ * Applies pending migrations (unless `migrate` is false) and refuses a database that has
+ * migrations these files do not know. Returns the migrations applied.
+ */
+export async function prepareDatabase(
+  db: PleDatabase,
+  opts: { migrate?: boolean } = {},
+): Promise<string[]> {
+  const run = opts.migrate === false ? { migrations: [] as string[] } : await migrateLatest(db);
   const status = await migrationStatus(db);
   if (status.missing.length > 0) {
     throw new PleError(
@@ -45,6 +66,18 @@ export async function startApi(options: StartApiOptions): Promise<StartedApi> {
       { details: { missing: status.missing } },
     );
   }
+  return run.migrations;
+}
+
+/** Applies pending migrations, then serves the API with every setting of `env`. */
+export async function startApi(options: StartApiOptions): Promise<StartedApi> {
+  const { db, env } = options;
+  if (env.PLE_API_WORKERS > 1 && !isClusterWorker()) throw workersRefused(env, db.kind);
+  const logger = createLogger({
+    level: env.LOG_LEVEL,
+    ...(options.logDestination === undefined ? {} : { destination: options.logDestination }),
+  });
+  const migrated = await prepareDatabase(db, options.migrate === false ? { migrate: false } : {});
   const server = createServer({
     db,
     logger,
@@ -66,6 +99,6 @@ export async function startApi(options: StartApiOptions): Promise<StartedApi> {
     }
     throw err;
   }
-  logger.info({ url, database: db.kind, migrated: run.migrations }, "PLE API listening");
-  return { url, server, logger, migrated: run.migrations };
+  logger.info({ url, database: db.kind, migrated }, "PLE API listening");
+  return { url, server, logger, migrated };
 }

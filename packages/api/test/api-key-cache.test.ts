@@ -1,6 +1,12 @@
 import { createApiKey, revokeApiKey } from "@ple/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeyCache, forgetApiKey, MAX_API_KEY_CACHE_MS } from "../src/api-key-cache.js";
+import {
+  ApiKeyCache,
+  forgetApiKey,
+  forgetApiKeyHere,
+  MAX_API_KEY_CACHE_MS,
+  onApiKeyForgotten,
+} from "../src/api-key-cache.js";
 import { setupTestApi, type TestApi } from "./helpers.js";
 
 let t: TestApi;
@@ -75,6 +81,24 @@ describe("ApiKeyCache", () => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+
+  it("tells its listeners (the cluster) of forgetApiKey, not of forgetApiKeyHere", async () => {
+    const cache = new ApiKeyCache({ ttlMs: 60_000 });
+    const told: string[] = [];
+    const stop = onApiKeyForgotten((id) => told.push(id));
+    try {
+      await cache.authenticate(t.db.knex, t.keys.admin.key);
+      await cache.authenticate(t.db.knex, t.keys.read.key);
+      // A revocation another worker made: dropped here, not passed on again.
+      forgetApiKeyHere(t.keys.admin.id);
+      expect([cache.size, told]).toEqual([1, []]);
+      forgetApiKey(t.keys.read.id);
+      expect([cache.size, told]).toEqual([0, [t.keys.read.id]]);
+    } finally {
+      stop();
+      cache.close();
     }
   });
 

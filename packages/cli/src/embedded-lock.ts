@@ -60,7 +60,12 @@ export function lockDataDir(dataDir: string): () => void {
 /** Opens the configured database; an embedded one under its lock, released on close. */
 export async function openCliDatabase(env: NodeJS.ProcessEnv): Promise<PleDatabase> {
   const dbEnv = readDbEnv(env);
-  if (dbEnv.databaseUrl !== undefined) return openDatabase({ url: dbEnv.databaseUrl });
+  if (dbEnv.databaseUrl !== undefined) {
+    return openDatabase({
+      url: dbEnv.databaseUrl,
+      ...(dbEnv.databaseDirectUrl === undefined ? {} : { directUrl: dbEnv.databaseDirectUrl }),
+    });
+  }
   const release = lockDataDir(dbEnv.dataDir);
   try {
     const db = await openDatabase({ dataDir: dbEnv.dataDir });

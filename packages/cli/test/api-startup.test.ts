@@ -230,3 +230,19 @@ describe("API settings are read by the commands that start the API only", () => 
     }
   });
 });
+
+describe("PLE_API_WORKERS > 1", () => {
+  it("is refused by `ple serve` and `ple start` (one process), before anything is changed", async () => {
+    const env = { PORT: "0", PLE_API_WORKERS: "2" };
+    const keys = (await t.db.knex("marketing.api_key").count<[{ count: string }]>("* as count"))[0];
+    for (const command of ["serve", "start"]) {
+      const io = captureIo();
+      expect(await runCli([command], io, { env, openDatabase: shared(t.db) })).toBe(2);
+      expect(io.err()).toMatch(/^ple: PLE_API_WORKERS: this start-up runs one API process/);
+    }
+    // `ple start` created no admin key and loaded nothing.
+    expect(
+      (await t.db.knex("marketing.api_key").count<[{ count: string }]>("* as count"))[0],
+    ).toEqual(keys);
+  });
+});

@@ -18,6 +18,11 @@ export interface PleDatabase {
   kind: DatabaseKind;
   /** The server URL (kind "server"). */
   url?: string;
+  /**
+   * A direct connection to the same database when `url` goes through a pooler in transaction
+   * mode (DATABASE_DIRECT_URL): the migration runner opens it for its run.
+   */
+  directUrl?: string;
   /** The data folder of an embedded database; undefined when it lives in memory. */
   dataDir?: string;
   /** The PGlite instance of an embedded database (e.g. for dumpDataDir). */
@@ -38,6 +43,8 @@ export interface OpenDatabaseOptions {
   loadDataDir?: Blob;
   /** Largest number of pooled server connections (default 10). */
   poolMax?: number;
+  /** The same database without a pooler in between, for migrations; overrides DATABASE_DIRECT_URL. */
+  directUrl?: string;
 }
 
 /** A knex handle or a transaction on it: what repositories and scripts accept. */
@@ -45,8 +52,14 @@ export type Queryable = Knex | Knex.Transaction;
 
 export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<PleDatabase> {
   if (opts.memory) return openEmbedded(undefined, opts.loadDataDir);
-  const url = opts.url ?? (opts.dataDir === undefined ? readDbEnv().databaseUrl : undefined);
-  if (url !== undefined) return openServer(url, opts.poolMax ?? 10);
+  const fromEnv = opts.url === undefined && opts.dataDir === undefined ? readDbEnv() : undefined;
+  const url = opts.url ?? fromEnv?.databaseUrl;
+  if (url !== undefined) {
+    const db = openServer(url, opts.poolMax ?? 10);
+    const directUrl = opts.directUrl ?? fromEnv?.databaseDirectUrl;
+    if (directUrl !== undefined && directUrl !== url) db.directUrl = directUrl;
+    return db;
+  }
   return openEmbedded(opts.dataDir ?? readDbEnv().dataDir);
 }
 
@@ -212,6 +225,15 @@ export async function runScript(handle: Queryable, sql: string): Promise<void> {
   }
 }
 
+/**
+ * The clients whose named prepared statements failed as a pooler in transaction mode makes
+ * them fail (PgBouncer before 1.21, or without max_prepared_statements): a statement prepared
+ * on one server connection is missing on the next (26000) or already there (42P05). From then
+ * on queryPrepared declines and the caller's statement goes unnamed through knex.
+ */
+const preparedUnsupported = new WeakSet<object>();
+const POOLER_PREPARED_ERRORS = new Set(["26000", "42P05"]);
+
 interface PgPreparedConnection {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
@@ -221,8 +243,9 @@ interface PgPreparedConnection {
  * of a PostgreSQL server, so the server parses and plans it once per connection instead of
  * on every call (knex sends unnamed statements). For hot, fixed statements only: `name`
  * must always go with the same `text`. Returns null when the handle cannot do this — a
- * transaction, whose statements must stay on its own connection, or the embedded
- * database — and the caller then runs the statement through knex.
+ * transaction, whose statements must stay on its own connection, the embedded
+ * database, or a pooler that loses prepared statements (preparedUnsupported) — and the
+ * caller then runs the statement through knex.
  */
 export async function queryPrepared(
   q: Queryable,
@@ -232,7 +255,7 @@ export async function queryPrepared(
 ): Promise<unknown[] | null> {
   if ("isTransaction" in q && q.isTransaction === true) return null;
   const client = q.client as Knex.Client;
-  if (client.config?.client !== "pg") return null;
+  if (client.config?.client !== "pg" || preparedUnsupported.has(client)) return null;
   const conn: unknown = await client.acquireConnection();
   try {
     if (isPglite(conn) || !isPgConnection(conn)) return null;
@@ -250,6 +273,12 @@ export async function queryPrepared(
       client.emit("query-response", result.rows, event);
       return result.rows;
     } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === "string" && POOLER_PREPARED_ERRORS.has(code)) {
+        // Nothing ran: the caller sends the statement again, unnamed.
+        preparedUnsupported.add(client);
+        return null;
+      }
       client.emit("query-error", error, event);
       throw error;
     }

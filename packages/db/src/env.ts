@@ -1,7 +1,8 @@
 /**
  * @ple/db's configuration: the only module of this package that reads `process.env`.
  * DATABASE_URL picks a PostgreSQL server; without it the embedded PGlite database
- * lives in PLE_DATA_DIR. PLE_TEST_DATABASE_URL is the server the test helpers use.
+ * lives in PLE_DATA_DIR. DATABASE_DIRECT_URL (optional) is the same database without a
+ * pooler in between, for migrations. PLE_TEST_DATABASE_URL is the server the test helpers use.
  */
 import { resolve } from "node:path";
 import { z } from "zod";
@@ -20,6 +21,7 @@ const PostgresUrl = z
 
 const EnvSchema = z.object({
   DATABASE_URL: PostgresUrl.optional(),
+  DATABASE_DIRECT_URL: PostgresUrl.optional(),
   PLE_DATA_DIR: z.string().trim().min(1).max(4096).optional(),
   PLE_TEST_DATABASE_URL: PostgresUrl.optional(),
 });
@@ -27,6 +29,12 @@ const EnvSchema = z.object({
 export interface DbEnv {
   /** A PostgreSQL server to use; undefined means the embedded database. */
   databaseUrl: string | undefined;
+  /**
+   * A direct connection to the same database, for migrations, when DATABASE_URL goes through
+   * a pooler in transaction mode (PgBouncer): the runner's session advisory lock and
+   * non-transactional migrations need one session from start to end.
+   */
+  databaseDirectUrl: string | undefined;
   /** Folder of the embedded database (absolute). */
   dataDir: string;
   /** The server test databases are created on (connects to its maintenance database). */
@@ -68,6 +76,7 @@ export function readDbEnv(source: NodeJS.ProcessEnv = process.env): DbEnv {
   const env = parseEnv(EnvSchema, source);
   return {
     databaseUrl: env.DATABASE_URL,
+    databaseDirectUrl: env.DATABASE_DIRECT_URL,
     dataDir: resolve(env.PLE_DATA_DIR ?? ".ple-data"),
     testDatabaseUrl: env.PLE_TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL,
   };

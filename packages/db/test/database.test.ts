@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../src/database.js";
+import { openDatabase, queryPrepared } from "../src/database.js";
 import { DEFAULT_TEST_DATABASE_URL, readDbEnv } from "../src/env.js";
 import { migrateLatest, migrationStatus } from "../src/index.js";
 import { createTestDatabase } from "../src/testing.js";
@@ -12,6 +12,7 @@ describe("readDbEnv", () => {
   it("defaults: embedded database in <cwd>/.ple-data, the local test server", () => {
     expect(readDbEnv({})).toEqual({
       databaseUrl: undefined,
+      databaseDirectUrl: undefined,
       dataDir: resolve(".ple-data"),
       testDatabaseUrl: DEFAULT_TEST_DATABASE_URL,
     });
@@ -27,6 +28,50 @@ describe("readDbEnv", () => {
     expect(() => readDbEnv({ PLE_TEST_DATABASE_URL: "nonsense" })).toThrow(
       /^PLE_TEST_DATABASE_URL: /,
     );
+    expect(() => readDbEnv({ DATABASE_DIRECT_URL: "http://db" })).toThrow(
+      /^DATABASE_DIRECT_URL: must be a postgres:\/\//,
+    );
+  });
+});
+
+describe("a database behind a pooler", () => {
+  it("migrates over its direct URL and never through the pooled one", async () => {
+    const t = await createTestDatabase({ empty: true });
+    // Nothing listens on port 1: a statement sent through `url` would fail.
+    const pooled = new URL(t.url);
+    pooled.port = "1";
+    const db = await openDatabase({ url: pooled.toString(), directUrl: t.url });
+    try {
+      expect(db.directUrl).toBe(t.url);
+      const run = await migrateLatest(db, { migrationsDir: FIXTURE_MIGRATIONS });
+      expect(run.migrations.length).toBeGreaterThan(0);
+      expect((await migrationStatus(t.db, { migrationsDir: FIXTURE_MIGRATIONS })).pending).toEqual(
+        [],
+      );
+    } finally {
+      await db.close();
+      await t.drop();
+    }
+  });
+
+  it("sends a prepared statement unnamed once its connection lost it (as under PgBouncer)", async () => {
+    const t = await createTestDatabase({ empty: true, poolMax: 1 });
+    try {
+      const text = "SELECT $1::int + 1 AS n";
+      expect(await queryPrepared(t.db.knex, "ple_test_prepared_v1", text, [1])).toEqual([{ n: 2 }]);
+      // The one pooled connection forgets it, as another server connection behind a
+      // transaction pooler would not have it: the driver still believes it is prepared.
+      await t.db.knex.raw("DEALLOCATE ALL");
+      expect(await queryPrepared(t.db.knex, "ple_test_prepared_v1", text, [2])).toBeNull();
+      // From then on this database's statements go through knex, unnamed.
+      expect(await queryPrepared(t.db.knex, "ple_test_prepared_v1", text, [3])).toBeNull();
+      const prepared = await t.db.knex.raw<{ rows: unknown[] }>(
+        "SELECT name FROM pg_prepared_statements",
+      );
+      expect(prepared.rows).toEqual([]);
+    } finally {
+      await t.drop();
+    }
   });
 });
 

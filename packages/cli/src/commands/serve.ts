@@ -3,7 +3,7 @@
  * command: migrate the embedded database, load the sample data when it is empty, make sure an
  * admin key exists, start the API and say how to call it).
  */
-import { type ApiEnv, type PleServer, startApi } from "@ple/api";
+import { type ApiEnv, type PleServer, startApi, workersRefused } from "@ple/api";
 import {
   type CreatedApiKey,
   createApiKey,
@@ -119,7 +119,8 @@ export const serveCommands: CommandSpec[] = [
       "The same start-up as `pnpm --filter @ple/api start`: pending migrations are applied",
       "(under the runner's lock); a database whose applied migration files changed is refused.",
       "Settings: PORT, HOST, LOG_LEVEL, PLE_API_BODY_LIMIT_BYTES, PLE_API_SHUTDOWN_TIMEOUT_MS,",
-      "PLE_API_KEY_CACHE_MS. Logs go to stderr: readable on a terminal, JSON otherwise.",
+      "PLE_API_KEY_CACHE_MS. One process: for several (PLE_API_WORKERS) start the API's own main.",
+      "Logs go to stderr: readable on a terminal, JSON otherwise.",
       "Stops gracefully on Ctrl-C / SIGTERM.",
     ].join("\n"),
     positionals: [],
@@ -172,6 +173,8 @@ export const serveCommands: CommandSpec[] = [
         throw new UsageError("--sample and --no-sample contradict each other");
       }
       const db = await ctx.db();
+      // Refused before anything is migrated or seeded (startApi would refuse it after).
+      if (ctx.env.api.PLE_API_WORKERS > 1) throw workersRefused(ctx.env.api, db.kind);
       const prepared = await prepareStart(db, {
         actor: ctx.env.actor,
         ...(flag(args, "sample") ? { sample: true } : {}),

@@ -6,7 +6,7 @@
  */
 import { PleError } from "@ple/core";
 import type { Knex } from "knex";
-import type { PleDatabase } from "../database.js";
+import { openDatabase, type PleDatabase } from "../database.js";
 import { applyFile } from "./apply.js";
 import {
   appliedNames,
@@ -103,8 +103,30 @@ function liveRunLog(db: PleDatabase): boolean {
   return (pool?.max ?? 10) >= 3;
 }
 
-/** Runs one knex migrator operation under the runner lock, with drift check and run log. */
+/**
+ * Runs one knex migrator operation under the runner lock, with drift check and run log; on
+ * the database's direct connection when it has one (DATABASE_DIRECT_URL): the runner's lock
+ * is a session advisory lock, which a pooler in transaction mode would hand to another client
+ * after the first statement, and a non-transactional migration needs its session throughout.
+ */
 async function runMigrator(
+  db: PleDatabase,
+  opts: MigrationOptions,
+  direction: "up" | "down",
+  operation: (migrator: Knex.Migrator, config: Knex.MigratorConfig) => Promise<void>,
+): Promise<MigrationRun> {
+  if (db.kind !== "server" || db.directUrl === undefined) {
+    return runMigratorOn(db, opts, direction, operation);
+  }
+  const direct = await openDatabase({ url: db.directUrl, poolMax: 3 });
+  try {
+    return await runMigratorOn(direct, opts, direction, operation);
+  } finally {
+    await direct.close();
+  }
+}
+
+async function runMigratorOn(
   db: PleDatabase,
   opts: MigrationOptions,
   direction: "up" | "down",
