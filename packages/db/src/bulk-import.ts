@@ -26,6 +26,7 @@ import {
   type PersonCreateInput,
   type PersonId,
   PleError,
+  type ValidationStatus,
 } from "@ple/core";
 import type { Knex } from "knex";
 import type { Queryable } from "./database.js";
@@ -54,9 +55,16 @@ export interface BulkCompanyRow {
   ein?: string | null | undefined;
 }
 
-/** A person row as @ple/core's PersonCreateInput leaves it (normalised email, name, URL). */
+/**
+ * A person row as @ple/core's PersonCreateInput leaves it (normalised email, name, URL), with
+ * the email check result the file brings (Apollo's "Email Status"): a person the batch creates
+ * is inserted with it, as setImportedValidations would record it (a `pending` result records
+ * nothing), and a person found is left as it is.
+ */
 export type BulkPersonRow = Pick<PersonCreateInput, "name" | "email"> &
-  Partial<Pick<PersonCreateInput, "linkedin_url" | "company_uid" | "title" | "source">>;
+  Partial<Pick<PersonCreateInput, "linkedin_url" | "company_uid" | "title" | "source">> & {
+    validation?: { status: ValidationStatus; provider: string; result: string } | null;
+  };
 
 /** One person row's outcome (one shape with CompanyImportOutcome's statuses). */
 export type PersonImportOutcome =
@@ -603,11 +611,18 @@ const PERSON_LOOKUP_SQL = `
     ) AS m ON true
    ORDER BY r.i, m.via_alias`;
 
+// The validation result goes in with the row: one write per person instead of an INSERT and an
+// UPDATE (which doubled the history, audit and change-feed rows of the batch's people).
 const PERSON_INSERT_SQL = `
-  INSERT INTO marketing.people (person_id, name, email, linkedin_url, company_uid, title, source)
-  SELECT marketing.gen_person_uid(), r.name, r.email, r.linkedin_url, r.company_uid, r.title, r.source
+  INSERT INTO marketing.people (person_id, name, email, linkedin_url, company_uid, title, source,
+                                validation_status, validation_provider, validation_result_raw,
+                                validated_at)
+  SELECT marketing.gen_person_uid(), r.name, r.email, r.linkedin_url, r.company_uid, r.title, r.source,
+         coalesce(r.validation_status, 'pending'), r.validation_provider, r.validation_result_raw,
+         CASE WHEN r.validation_status IS NOT NULL THEN now() END
     FROM json_to_recordset(?::json)
-      AS r(i integer, name text, email text, linkedin_url text, company_uid text, title text, source text)
+      AS r(i integer, name text, email text, linkedin_url text, company_uid text, title text, source text,
+           validation_status text, validation_provider text, validation_result_raw text)
    ORDER BY r.email
   ON CONFLICT DO NOTHING
   RETURNING person_id, email`;
@@ -656,6 +671,13 @@ async function personPass(
             company_uid: row?.company_uid ?? null,
             title: row?.title ?? null,
             source: row?.source ?? "manual",
+            ...(row?.validation && row.validation.status !== "pending"
+              ? {
+                  validation_status: row.validation.status,
+                  validation_provider: row.validation.provider,
+                  validation_result_raw: row.validation.result,
+                }
+              : {}),
           };
         }),
       ),
