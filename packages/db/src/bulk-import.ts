@@ -762,7 +762,7 @@ export async function importPersonBatch(
     outcomes = await peopleRowByRow(q, rows);
   }
   const policy = options.onExisting ?? "skip";
-  if (policy === "skip") return outcomes;
+  if (policy === "skip") return refuseIdentityConflicts(q, rows, outcomes);
   const result = [...outcomes];
   for (const [index, out] of outcomes.entries()) {
     if (out.status !== "existing") continue;
@@ -771,15 +771,66 @@ export async function importPersonBatch(
   return result;
 }
 
+// Everyone holding a LinkedIn URL that a row finding a person gives.
+const LINKEDIN_HOLDERS_SQL = `
+  SELECT r.i, p.person_id
+    FROM json_to_recordset(?::json) AS r(i integer, linkedin_url text)
+    JOIN marketing.people AS p ON p.linkedin_url = r.linkedin_url`;
+
 /**
- * A dry run of importPersonBatch with onExisting fill / update for people already stored (by
- * email or a merged-away email): upsert_person row by row in file order, in a transaction
- * rolled back, so the answer is the database's own. Rows that find nobody are "created".
+ * match_person's identity check for the rows that found a person (on_existing skip; fill and
+ * update run upsert_person itself): a row whose LinkedIn URL is not its person's but another
+ * person's, one stored before the batch or created by an earlier row, is IDENTITY_CONFLICT, as
+ * upsert_person row by row would answer (its error, from upsert_person run for that row). One
+ * statement when some found row gives a LinkedIn URL.
+ */
+async function refuseIdentityConflicts(
+  q: Queryable,
+  rows: readonly BulkPersonRow[],
+  outcomes: readonly PersonImportOutcome[],
+): Promise<PersonImportOutcome[]> {
+  const found = [...outcomes.entries()].filter(
+    ([i, out]) => out.status === "existing" && rows[i]?.linkedin_url,
+  );
+  if (found.length === 0) return [...outcomes];
+  let holders: Array<{ i: number; person_id: string }>;
+  try {
+    const result = await q.raw<{ rows: Array<{ i: number; person_id: string }> }>(
+      LINKEDIN_HOLDERS_SQL,
+      [JSON.stringify(found.map(([i]) => ({ i, linkedin_url: rows[i]?.linkedin_url })))],
+    );
+    holders = result.rows;
+  } catch (err) {
+    throw toPleError(err);
+  }
+  const createdAt = new Map<string, number>();
+  for (const [i, out] of outcomes.entries()) {
+    if (out.status === "created") createdAt.set(out.person_id, i);
+  }
+  const byRow = new Map<number, string[]>();
+  for (const h of holders) byRow.set(h.i, [...(byRow.get(h.i) ?? []), h.person_id]);
+  const result = [...outcomes];
+  for (const [i, out] of found) {
+    if (out.status !== "existing") continue;
+    const held = byRow.get(i) ?? [];
+    if (held.includes(out.person_id)) continue;
+    // A person created by a later row of the batch did not exist yet when this row ran.
+    if (!held.some((other) => (createdAt.get(other) ?? -1) < i)) continue;
+    result[i] = await upsertPersonRow(q, rows[i] as BulkPersonRow, "skip");
+  }
+  return result;
+}
+
+/**
+ * A dry run of importPersonBatch for people already stored (by email or a merged-away email):
+ * upsert_person row by row in file order, in a transaction rolled back, so the answer is the
+ * database's own (with skip, only its identity check: IDENTITY_CONFLICT or "existing"). Rows
+ * that find nobody are "created".
  */
 export async function previewPersonPolicy(
   q: Queryable,
   rows: readonly BulkPersonRow[],
-  policy: Exclude<OnExisting, "skip">,
+  policy: OnExisting,
 ): Promise<PersonImportOutcome[]> {
   const outcomes: PersonImportOutcome[] = [];
   try {

@@ -211,6 +211,56 @@ function checks(name: string, open: () => Promise<Pick<TestDatabase, "db" | "dro
       expect(refused).toEqual([1, 2]);
     });
 
+    it("refuses a found person's row giving another person's LinkedIn URL, as upsert_person does", async () => {
+      const url = (n: string) => `https://www.linkedin.com/in/${n}`;
+      const rows = [
+        { name: "Lea", email: "lea@none.example", linkedin_url: url("lea") },
+        { name: "Lou", email: "lou@none.example", linkedin_url: url("lou") },
+      ];
+      const batch = [
+        { name: "Lea", email: "lea@none.example", linkedin_url: url("lou") }, // Lou's URL
+        { name: "Lea", email: "lea@none.example", linkedin_url: url("lea") }, // her own
+        { name: "Cat", email: "cat@none.example", linkedin_url: url("cat") }, // created
+        { name: "Lou", email: "lou@none.example", linkedin_url: url("cat") }, // Cat's, made above
+        { name: "Lou", email: "lou@none.example", linkedin_url: url("dan") }, // Dan's, made below
+        { name: "Dan", email: "dan@none.example", linkedin_url: url("dan") },
+      ];
+      const run = (perRowPath: boolean) =>
+        rolledBack(t.db, async (trx) => {
+          await importPersonBatch(trx, rows);
+          if (!perRowPath) {
+            const out = await importPersonBatch(trx, batch);
+            return out.map((o) => (o.status === "rejected" ? o.error.code : o.status));
+          }
+          const out: string[] = [];
+          for (const row of batch) {
+            try {
+              const r = await trx.transaction((sp) =>
+                sp.raw("SELECT marketing.upsert_person(?, ?, ?, NULL, NULL, 'csv', 'skip') AS r", [
+                  row.name,
+                  row.email,
+                  row.linkedin_url,
+                ]),
+              );
+              out.push(r.rows[0].r.status === "created" ? "created" : "existing");
+            } catch (err) {
+              out.push(toPleError(err).code);
+            }
+          }
+          return out;
+        });
+      const expected = [
+        "IDENTITY_CONFLICT",
+        "existing",
+        "created",
+        "IDENTITY_CONFLICT",
+        "existing",
+        "created",
+      ];
+      expect(await run(false)).toEqual(expected);
+      expect(await run(true)).toEqual(expected);
+    });
+
     it("records a new person's validation result with the insert, not over a stored person's", async () => {
       const out = await rolledBack(t.db, async (trx) => {
         const outcomes = await importPersonBatch(trx, [

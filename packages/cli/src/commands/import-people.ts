@@ -144,8 +144,15 @@ export function peoplePartWriter(
       if (!earlier && stored === null) {
         out.created++;
         if (onExisting !== "skip") virtual.set(ownCopy(key), values);
-      } else if (onExisting === "skip") out.existing++;
-      else if (created !== undefined) countStatus(out, applyToVirtual(created, values, onExisting));
+      } else if (onExisting === "skip") {
+        // The real run refuses a LinkedIn URL of another person (IDENTITY_CONFLICT) for a
+        // stored person found by email: the same check, run and rolled back.
+        if (stored !== null && person.person.linkedin_url) {
+          await store.previewPerson({ ...person.person, company_uid: companyUid, source }, "skip");
+        }
+        out.existing++;
+      } else if (created !== undefined)
+        countStatus(out, applyToVirtual(created, values, onExisting));
       else {
         const status = await store.previewPerson(
           { ...person.person, company_uid: companyUid, source },

@@ -45,12 +45,12 @@ export interface ImportStore {
   /** Creates a person or applies person.on_existing (default skip) to the one it names. */
   createPerson(person: PersonCreateInput): Promise<{ status: WriteStatus; person_id: PersonId }>;
   /**
-   * What createPerson would do with a person already stored, with onExisting fill or update
-   * (run and rolled back); null when nobody has the email.
+   * What createPerson would do with a person already stored, with this onExisting (run and
+   * rolled back; with skip, its identity check alone); null when nobody has the email.
    */
   previewPerson(
     person: PersonCreateInput,
-    onExisting: Exclude<OnExisting, "skip">,
+    onExisting: OnExisting,
   ): Promise<Exclude<WriteStatus, "created"> | null>;
   /**
    * Imports a batch of companies set-based, one outcome per row: a row the database refuses
