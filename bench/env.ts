@@ -24,7 +24,7 @@ export const API_SECONDS = count("api-seconds", "BENCH_API_SECONDS", 10);
 export const CLAIM_ROUNDS = count("claim-rounds", "BENCH_CLAIM_ROUNDS", 100);
 export const EVENTS_N = count("events-n", "BENCH_EVENTS_N", 100_000);
 export const ONLY = new Set(
-  setting("only", "BENCH_ONLY", "import,api,search,export,claim,events").split(","),
+  setting("only", "BENCH_ONLY", "import,people,api,search,export,claim,events").split(","),
 );
 /** The NATS server (JetStream on) the change-feed relay publishes to. */
 export const NATS_URL = setting("nats-url", "BENCH_NATS_URL", "nats://127.0.0.1:4222");

@@ -230,3 +230,117 @@ export async function writeExport(path: string, n: number): Promise<number> {
 export function* newCompanies(n: number): Generator<number> {
   for (let i = 0; i < n; i++) if (rowKind(i) === "new") yield i;
 }
+
+// ---------------------------------------------------------------------------
+// Contacts: an Apollo.io-like contact export for the people import
+// ---------------------------------------------------------------------------
+
+export const CONTACT_HEADER = [
+  "First Name",
+  "Last Name",
+  "Title",
+  "Company",
+  "Email",
+  "Email Status",
+  "Person Linkedin Url",
+  "Website",
+  "Apollo Contact Id",
+  "Apollo Account Id",
+];
+
+// Titles by role: about 30% CEO, 25% CFO, 20% HR, 25% no slot (the title maps to none).
+const CEO_TITLES = ["CEO", "Chief Executive Officer", "Co-Founder & CEO"];
+const CFO_TITLES = ["CFO", "Chief Financial Officer", "Finance Director"];
+const HR_TITLES = ["HR Director", "Head of People", "Human Resources Manager"];
+const OTHER_TITLES = ["Sales Manager", "Software Engineer", "Account Executive", "Founder"];
+const EMAIL_STATUSES = [
+  "Verified",
+  "Verified",
+  "Guessed",
+  "Unavailable",
+  "Bounced",
+  "Extrapolated",
+];
+
+export type ContactKind = "new" | "duplicate" | "bad" | "second";
+
+/**
+ * Contact row j: ~3% repeat an earlier contact's email (another spelling), ~2% are bad (no
+ * usable email, or no name), ~2% are a second CEO of a company whose CEO came earlier (a slot
+ * already taken); the rest are new people of company floor(j / 2) of the accounts export
+ * (its name and canonical website), so a file of 2N contacts names the N companies of an
+ * N-row account export (a few of which the account import rejected: the contact creates them).
+ */
+export function contactKind(j: number): ContactKind {
+  const r = rand(j, 20);
+  if (j > 10 && r < 0.03) return "duplicate";
+  if (r < 0.05) return "bad";
+  if (j > 10 && r < 0.07) return "second";
+  return "new";
+}
+
+/** Contact j's fields. */
+export function contactRow(j: number): string[] {
+  const kind = contactKind(j);
+  let i = j;
+  if (kind === "duplicate") {
+    i = Math.floor(rand(j, 21) * j);
+    while (i > 0 && contactKind(i) !== "new") i--;
+  }
+  const k = Math.floor(i / 2);
+  const c = company(k);
+  const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+  let first = cap(word(i, 22));
+  const last = cap(word(i, 23));
+  let email = `${first}.${last}${i.toString(36)}@${c.domain}`.toLowerCase();
+  if (kind === "duplicate") email = ` ${email.toUpperCase()} `;
+  const r = rand(i, 24);
+  let title =
+    r < 0.3
+      ? pick(CEO_TITLES, i, 25)
+      : r < 0.55
+        ? pick(CFO_TITLES, i, 25)
+        : r < 0.75
+          ? pick(HR_TITLES, i, 25)
+          : pick(OTHER_TITLES, i, 25);
+  if (kind === "second") title = "CEO";
+  if (kind === "bad") {
+    if (rand(j, 26) < 0.5) email = `${first}.${last} at ${c.domain}`;
+    else first = "";
+  }
+  return [
+    first,
+    kind === "bad" && first === "" ? "" : last,
+    title,
+    c.name,
+    email,
+    pick(EMAIL_STATUSES, i, 27),
+    rand(i, 28) < 0.8 ? `https://www.linkedin.com/in/${first}-${last}-${i.toString(36)}` : "",
+    c.domain,
+    `6a${i.toString(16).padStart(22, "0")}`,
+    c.apolloId,
+  ];
+}
+
+/** Writes a contact export of n rows; returns the file's size in bytes. */
+export async function writeContacts(path: string, n: number): Promise<number> {
+  const out = createWriteStream(path, { encoding: "utf8" });
+  let bytes = 0;
+  const write = async (line: string) => {
+    bytes += Buffer.byteLength(line);
+    if (!out.write(line)) await once(out, "drain");
+  };
+  await write(`${CONTACT_HEADER.map(csv).join(",")}\r\n`);
+  let chunk = "";
+  for (let j = 0; j < n; j++) {
+    chunk += `${contactRow(j).map(csv).join(",")}\r\n`;
+    if (chunk.length > 1 << 16) {
+      await write(chunk);
+      chunk = "";
+    }
+  }
+  if (chunk) await write(chunk);
+  out.end();
+  await once(out, "finish");
+  return bytes;
+}

@@ -5,7 +5,8 @@
  * BULK_IMPORT_BATCH_SIZE rows, one actor transaction per batch with its rejects, and the CSV
  * report of rejected rows beside the input.
  *
- * Usage: node dist/import-child.js FILE DATABASE_URL [BATCH_SIZE]
+ * Usage: node dist/import-child.js FILE DATABASE_URL [BATCH_SIZE] [companies|people]
+ * (BATCH_SIZE "-" for the default; `people` imports a contact export instead of an account one).
  * Prints one JSON line: rows, created, existing, rejected, ms, cpu_ms, baseline_rss_mb, max_rss_mb,
  * and quarter_rows_per_sec: the rate over each quarter of the file's bytes (does it fall as the
  * tables grow?).
@@ -14,9 +15,9 @@ import { statSync } from "node:fs";
 import { databaseImportStores, runImport } from "@ple/cli";
 import { openDatabase } from "@ple/db";
 
-const [file, url, batchArg] = process.argv.slice(2);
-if (file === undefined || url === undefined) {
-  console.error("usage: import-child.js FILE DATABASE_URL [BATCH_SIZE]");
+const [file, url, batchArg, kindArg = "companies"] = process.argv.slice(2);
+if (file === undefined || url === undefined || (kindArg !== "companies" && kindArg !== "people")) {
+  console.error("usage: import-child.js FILE DATABASE_URL [BATCH_SIZE] [companies|people]");
   process.exit(2);
 }
 
@@ -26,7 +27,7 @@ const db = await openDatabase({ url });
 const size = statSync(file).size;
 const quarters: number[] = [];
 let mark = { at: performance.now(), rows: 0 };
-const summary = await runImport("companies", databaseImportStores(db, "bench:import"), {
+const summary = await runImport(kindArg, databaseImportStores(db, "bench:import"), {
   file,
   onProgress: ({ rows, bytes }) => {
     if (bytes < ((quarters.length + 1) * size) / 4 || quarters.length >= 4) return;
@@ -34,7 +35,7 @@ const summary = await runImport("companies", databaseImportStores(db, "bench:imp
     quarters.push(((rows - mark.rows) / (now - mark.at)) * 1000);
     mark = { at: now, rows };
   },
-  ...(batchArg === undefined ? {} : { batchSize: Number(batchArg) }),
+  ...(batchArg === undefined || batchArg === "-" ? {} : { batchSize: Number(batchArg) }),
 });
 await db.close();
 const ms = performance.now() - started;

@@ -11,8 +11,9 @@
  *   --claim-rounds=100  BENCH_CLAIM_ROUNDS  claims per worker (10 workers) in the claim run
  *   --events-n=100000   BENCH_EVENTS_N   change-feed events the relay publishes to NATS JetStream
  *   --nats-url=…        BENCH_NATS_URL   NATS with JetStream (default nats://127.0.0.1:4222)
- *   --only=import,api,search,export,claim,events  run only these parts (export and claim use the
- *                                        search database of SEARCH_N companies)
+ *   --only=import,people,api,search,export,claim,events  run only these parts (export and claim
+ *                                        use the search database of SEARCH_N companies; people
+ *                                        imports N accounts, then N contacts naming them)
  *   --keep                               keep the scratch databases (to EXPLAIN or profile them)
  *   BENCH_DATABASE_URL (else PLE_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  */
@@ -53,7 +54,14 @@ import {
   ONLY,
   SEARCH_N,
 } from "./env.js";
-import { company, newCompanies, writeExport } from "./generate.js";
+import {
+  company,
+  contactKind,
+  contactRow,
+  newCompanies,
+  writeContacts,
+  writeExport,
+} from "./generate.js";
 import { createLeanClient } from "./lean-client.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -388,6 +396,121 @@ async function importBench(): Promise<ImportFigures> {
     rssN: atN.max_rss_mb,
     rss4N: at4N.max_rss_mb,
   };
+}
+
+// ---------------------------------------------------------------------------
+// People import: N contacts into a database that holds the companies of N accounts
+// ---------------------------------------------------------------------------
+
+interface PeopleFigures {
+  copyRowsPerSec: number;
+  companyRowsPerSec: number;
+  peopleRowsPerSec: number;
+  people: ImportChildResult;
+}
+
+const personUidOf = (k: number) => `PE-${UID_DAY}-${String(k + 1).padStart(6, "0")}`;
+
+/** The people a contact import of n rows creates, as COPY rows of bare.people. */
+function* personCopyRows(n: number) {
+  const now = new Date().toISOString();
+  let counter = 0;
+  for (let j = 0; j < n; j++) {
+    const kind = contactKind(j);
+    if (kind === "bad" || kind === "duplicate") continue;
+    const [first, last, title, , email, , linkedin] = contactRow(j);
+    yield [
+      personUidOf(counter++),
+      `${first} ${last}`,
+      email ?? "",
+      linkedin ? linkedin.toLowerCase() : null,
+      uidOf(Math.floor(j / 2)),
+      title ?? null,
+      "apollo",
+      "valid",
+      "apollo",
+      "Verified",
+      now,
+      now,
+      now,
+    ];
+  }
+}
+
+/**
+ * The limit: the created people's rows COPYed into a bare copy of marketing.people with the same
+ * indexes (no triggers, no constraints but the indexes' own).
+ */
+async function rawPeopleCopy(n: number): Promise<number> {
+  const url = await scratchDatabase("people_copy");
+  try {
+    return await withClient(url, async (client) => {
+      await client.query(`
+        CREATE SCHEMA bare;
+        CREATE TABLE bare.people (LIKE marketing.people INCLUDING DEFAULTS INCLUDING INDEXES);`);
+      const started = performance.now();
+      await copyRows(
+        client,
+        "COPY bare.people (person_id, name, email, linkedin_url, company_uid, title, source, validation_status, validation_provider, validation_result_raw, validated_at, created_at, updated_at) FROM STDIN",
+        personCopyRows(n),
+      );
+      const elapsed = performance.now() - started;
+      const copied = Number(
+        (await client.query("SELECT count(*) FROM bare.people")).rows[0]?.count,
+      );
+      log(`raw people COPY: ${fmt(copied)} people in ${ms(elapsed)}`);
+      return (n / elapsed) * 1000;
+    });
+  } finally {
+    await dropScratch(url);
+  }
+}
+
+/**
+ * `ple import companies` of N accounts, then `ple import people` of N contacts (two per company
+ * of the first N/2 accounts: Apollo's columns, Email Status, titles for the three slots) into
+ * the same database, each in its own process; the database is checked against both summaries.
+ */
+async function peopleBench(): Promise<PeopleFigures> {
+  const accounts = join(WORK, `people-accounts-${N}.csv`);
+  const contacts = join(WORK, `contacts-${N}.csv`);
+  log(`generating ${fmt(N)} accounts and ${fmt(N)} contacts …`);
+  await writeExport(accounts, N);
+  await writeContacts(contacts, N);
+  const copyRowsPerSec = await rawPeopleCopy(N);
+  const url = await scratchDatabase("people");
+  try {
+    log(`ple import companies of ${fmt(N)} rows (people database) …`);
+    const companies = await runChild("import-child.js", [accounts, url, "-", "companies"]);
+    log(`ple import people of ${fmt(N)} rows (load average ${load1()}) …`);
+    const people = await runChild("import-child.js", [contacts, url, "-", "people"]);
+    const check = await withClient(url, async (c) => {
+      const r = await c.query(`SELECT (SELECT count(*) FROM marketing.people)::int AS people,
+        (SELECT count(*) FROM marketing.company_slot WHERE person_id IS NOT NULL)::int AS linked,
+        (SELECT count(*) FROM marketing.people WHERE validation_provider = 'apollo')::int AS validated,
+        (SELECT count(*) FROM marketing.import_reject)::int AS rejects`);
+      return r.rows[0] as { people: number; linked: number; validated: number; rejects: number };
+    });
+    log(
+      `  ${fmt(people.rows)} contacts: ${fmt(people.created)} created, ${fmt(people.existing)} existing, ` +
+        `${fmt(people.rejected)} rejected in ${ms(people.ms)} (CPU of the import process ${ms(people.cpu_ms)}); ` +
+        `peak RSS ${fmt(people.max_rss_mb, 1)} MB; DB: ${fmt(check.people)} people, ${fmt(check.linked)} linked slots, ` +
+        `${fmt(check.validated)} Apollo validations, ${fmt(check.rejects)} rejects (both imports)`,
+    );
+    const quarters = (people.quarter_rows_per_sec ?? []).map((r) => fmt(r)).join(" / ");
+    log(`  rows/s by quarter of the file: ${quarters}`);
+    if (check.people !== people.created || check.rejects !== people.rejected + companies.rejected) {
+      throw new Error("people: the database does not hold what the import reported");
+    }
+    return {
+      copyRowsPerSec,
+      companyRowsPerSec: (companies.rows / companies.ms) * 1000,
+      peopleRowsPerSec: (people.rows / people.ms) * 1000,
+      people,
+    };
+  } finally {
+    await dropScratch(url);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -843,6 +966,34 @@ async function main() {
     const rate4N = f.import4RowsPerSec / f.importRowsPerSec;
     out(`import / COPY: ${(vsCopy * 100).toFixed(1)} %`);
     out(`import rate 4N / N: ${(rate4N * 100).toFixed(1)} %`);
+    out();
+  }
+
+  if (ONLY.has("people")) {
+    const f = await peopleBench();
+    out(`## People import (${fmt(N)} contacts into a database holding the companies)`);
+    out();
+    out("| path | rows/s |");
+    out("| --- | ---: |");
+    out(
+      `| raw COPY of the created people into a bare people table (limit) | ${fmt(f.copyRowsPerSec)} |`,
+    );
+    out(
+      `| \`ple import companies\` (runImport), the N=${fmt(N)} accounts first | ${fmt(f.companyRowsPerSec)} |`,
+    );
+    out(`| \`ple import people\` (runImport), N=${fmt(N)} contacts | ${fmt(f.peopleRowsPerSec)} |`);
+    out();
+    const vsCopy = f.peopleRowsPerSec / f.copyRowsPerSec;
+    const vsCompanies = f.peopleRowsPerSec / f.companyRowsPerSec;
+    out("| ratio | value | target | |");
+    out("| --- | ---: | ---: | --- |");
+    out(`| people import / COPY | ${fmt(vsCopy * 100, 1)} % | | |`);
+    out(
+      `| people import / company import | ${fmt(vsCompanies * 100, 1)} % | ≥ 100 % | ${verdict(vsCompanies >= 1)} |`,
+    );
+    out();
+    out(`people import / COPY: ${(vsCopy * 100).toFixed(1)} %`);
+    out(`people import / company import: ${(vsCompanies * 100).toFixed(1)} %`);
     out();
   }
 

@@ -182,9 +182,13 @@ describe("fuzzed import files", () => {
             check.add("cases", rows.length);
             const second = jsonOf<Summary>(again);
             expect([again.code, second.created]).toEqual([first.code, 0]);
-            // The re-run of a fuzzed people file has refused a row or two more, or fewer, than
-            // the first run (not yet explained); it creates nothing and changes no data row.
-            // Nothing changed but the reject report of a row refused only now.
+            // The re-run of a fuzzed people file may refuse a row or two more, or fewer, than
+            // the first run: a row is judged against what the rows before it left, and on the
+            // re-run the first run's later rows are there too. A LinkedIn URL a later row gave a
+            // new person makes an earlier row's "email of A, LinkedIn URL of B" IDENTITY_CONFLICT
+            // only now; a slot a later row filled turns an earlier row's COMPANY_MISMATCH into a
+            // slot conflict (a link checks the slot before the person's company). It creates
+            // nothing and changes no data row, only the reject report of a row refused only now.
             const extra = second.rejected - summary.rejected;
             expect(await rowCounts(test.db)).toEqual({
               ...after,

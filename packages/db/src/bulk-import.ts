@@ -26,6 +26,7 @@ import {
   type PersonCreateInput,
   type PersonId,
   PleError,
+  type ValidationStatus,
 } from "@ple/core";
 import type { Knex } from "knex";
 import type { Queryable } from "./database.js";
@@ -54,9 +55,16 @@ export interface BulkCompanyRow {
   ein?: string | null | undefined;
 }
 
-/** A person row as @ple/core's PersonCreateInput leaves it (normalised email, name, URL). */
+/**
+ * A person row as @ple/core's PersonCreateInput leaves it (normalised email, name, URL), with
+ * the email check result the file brings (Apollo's "Email Status"): a person the batch creates
+ * is inserted with it, as setImportedValidations would record it (a `pending` result records
+ * nothing), and a person found is left as it is.
+ */
 export type BulkPersonRow = Pick<PersonCreateInput, "name" | "email"> &
-  Partial<Pick<PersonCreateInput, "linkedin_url" | "company_uid" | "title" | "source">>;
+  Partial<Pick<PersonCreateInput, "linkedin_url" | "company_uid" | "title" | "source">> & {
+    validation?: { status: ValidationStatus; provider: string; result: string } | null;
+  };
 
 /** One person row's outcome (one shape with CompanyImportOutcome's statuses). */
 export type PersonImportOutcome =
@@ -603,11 +611,18 @@ const PERSON_LOOKUP_SQL = `
     ) AS m ON true
    ORDER BY r.i, m.via_alias`;
 
+// The validation result goes in with the row: one write per person instead of an INSERT and an
+// UPDATE (which doubled the history, audit and change-feed rows of the batch's people).
 const PERSON_INSERT_SQL = `
-  INSERT INTO marketing.people (person_id, name, email, linkedin_url, company_uid, title, source)
-  SELECT marketing.gen_person_uid(), r.name, r.email, r.linkedin_url, r.company_uid, r.title, r.source
+  INSERT INTO marketing.people (person_id, name, email, linkedin_url, company_uid, title, source,
+                                validation_status, validation_provider, validation_result_raw,
+                                validated_at)
+  SELECT marketing.gen_person_uid(), r.name, r.email, r.linkedin_url, r.company_uid, r.title, r.source,
+         coalesce(r.validation_status, 'pending'), r.validation_provider, r.validation_result_raw,
+         CASE WHEN r.validation_status IS NOT NULL THEN now() END
     FROM json_to_recordset(?::json)
-      AS r(i integer, name text, email text, linkedin_url text, company_uid text, title text, source text)
+      AS r(i integer, name text, email text, linkedin_url text, company_uid text, title text, source text,
+           validation_status text, validation_provider text, validation_result_raw text)
    ORDER BY r.email
   ON CONFLICT DO NOTHING
   RETURNING person_id, email`;
@@ -656,6 +671,13 @@ async function personPass(
             company_uid: row?.company_uid ?? null,
             title: row?.title ?? null,
             source: row?.source ?? "manual",
+            ...(row?.validation && row.validation.status !== "pending"
+              ? {
+                  validation_status: row.validation.status,
+                  validation_provider: row.validation.provider,
+                  validation_result_raw: row.validation.result,
+                }
+              : {}),
           };
         }),
       ),
@@ -740,7 +762,7 @@ export async function importPersonBatch(
     outcomes = await peopleRowByRow(q, rows);
   }
   const policy = options.onExisting ?? "skip";
-  if (policy === "skip") return outcomes;
+  if (policy === "skip") return refuseIdentityConflicts(q, rows, outcomes);
   const result = [...outcomes];
   for (const [index, out] of outcomes.entries()) {
     if (out.status !== "existing") continue;
@@ -749,15 +771,66 @@ export async function importPersonBatch(
   return result;
 }
 
+// Everyone holding a LinkedIn URL that a row finding a person gives.
+const LINKEDIN_HOLDERS_SQL = `
+  SELECT r.i, p.person_id
+    FROM json_to_recordset(?::json) AS r(i integer, linkedin_url text)
+    JOIN marketing.people AS p ON p.linkedin_url = r.linkedin_url`;
+
 /**
- * A dry run of importPersonBatch with onExisting fill / update for people already stored (by
- * email or a merged-away email): upsert_person row by row in file order, in a transaction
- * rolled back, so the answer is the database's own. Rows that find nobody are "created".
+ * match_person's identity check for the rows that found a person (on_existing skip; fill and
+ * update run upsert_person itself): a row whose LinkedIn URL is not its person's but another
+ * person's, one stored before the batch or created by an earlier row, is IDENTITY_CONFLICT, as
+ * upsert_person row by row would answer (its error, from upsert_person run for that row). One
+ * statement when some found row gives a LinkedIn URL.
+ */
+async function refuseIdentityConflicts(
+  q: Queryable,
+  rows: readonly BulkPersonRow[],
+  outcomes: readonly PersonImportOutcome[],
+): Promise<PersonImportOutcome[]> {
+  const found = [...outcomes.entries()].filter(
+    ([i, out]) => out.status === "existing" && rows[i]?.linkedin_url,
+  );
+  if (found.length === 0) return [...outcomes];
+  let holders: Array<{ i: number; person_id: string }>;
+  try {
+    const result = await q.raw<{ rows: Array<{ i: number; person_id: string }> }>(
+      LINKEDIN_HOLDERS_SQL,
+      [JSON.stringify(found.map(([i]) => ({ i, linkedin_url: rows[i]?.linkedin_url })))],
+    );
+    holders = result.rows;
+  } catch (err) {
+    throw toPleError(err);
+  }
+  const createdAt = new Map<string, number>();
+  for (const [i, out] of outcomes.entries()) {
+    if (out.status === "created") createdAt.set(out.person_id, i);
+  }
+  const byRow = new Map<number, string[]>();
+  for (const h of holders) byRow.set(h.i, [...(byRow.get(h.i) ?? []), h.person_id]);
+  const result = [...outcomes];
+  for (const [i, out] of found) {
+    if (out.status !== "existing") continue;
+    const held = byRow.get(i) ?? [];
+    if (held.includes(out.person_id)) continue;
+    // A person created by a later row of the batch did not exist yet when this row ran.
+    if (!held.some((other) => (createdAt.get(other) ?? -1) < i)) continue;
+    result[i] = await upsertPersonRow(q, rows[i] as BulkPersonRow, "skip");
+  }
+  return result;
+}
+
+/**
+ * A dry run of importPersonBatch for people already stored (by email or a merged-away email):
+ * upsert_person row by row in file order, in a transaction rolled back, so the answer is the
+ * database's own (with skip, only its identity check: IDENTITY_CONFLICT or "existing"). Rows
+ * that find nobody are "created".
  */
 export async function previewPersonPolicy(
   q: Queryable,
   rows: readonly BulkPersonRow[],
-  policy: Exclude<OnExisting, "skip">,
+  policy: OnExisting,
 ): Promise<PersonImportOutcome[]> {
   const outcomes: PersonImportOutcome[] = [];
   try {

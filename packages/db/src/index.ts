@@ -35,6 +35,7 @@ export {
   type SlotCursor,
 } from "./pagination.js";
 export * from "./people.js";
+export * from "./people-import.js";
 export * from "./pii.js";
 export * from "./recanonicalise.js";
 export * from "./retention.js";

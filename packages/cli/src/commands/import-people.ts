@@ -1,10 +1,13 @@
 /**
- * Writing (or, in a dry run, looking up) a part of a people import batch in one transaction:
- * the companies its rows name created set-based, then the people, then each person linked into
- * their slot in file order; a batch the set-based path cannot take goes row by row, a savepoint
- * per row.
+ * Writing (or, in a dry run, looking up) a part of a people import batch in one transaction,
+ * set-based: the rows the suppression list refuses found in one statement, the companies the
+ * other rows name created through the company import's planner (importCompanyBatch), the people
+ * in one INSERT … SELECT (importPersonBatch), their Apollo "Email Status" results in one UPDATE,
+ * and their slot links decided as in file order and written in one UPDATE (linkImportedPeople).
+ * A batch the set-based path cannot take goes row by row, a savepoint per row, so that exactly
+ * the bad row is rejected.
  */
-import { type CompanyUid, formatSlotUid, isPleError, PleError } from "@ple/core";
+import { type CompanyUid, formatSlotUid, isPleError, type PersonId, PleError } from "@ple/core";
 import type { OnExisting } from "@ple/db";
 import { isRetryable, retrying } from "./import-pipeline.js";
 import { ownCopy, type ParsedRow, type PersonRow, rejectFrom } from "./import-rows.js";
@@ -55,6 +58,22 @@ function applyToVirtual(
   const changed = (Object.keys(next) as (keyof VirtualPerson)[]).some((k) => next[k] !== record[k]);
   Object.assign(record, next);
   return changed ? "updated" : "unchanged";
+}
+
+/**
+ * The database's own SUPPRESSED error for a person the suppression list refuses (one statement,
+ * in a savepoint: the error aborts it). Anything else sends the batch row by row.
+ */
+async function suppressionError(store: ImportStore, person: PersonRow): Promise<PleError> {
+  try {
+    await store.savepoint((sp) =>
+      sp.findPerson(person.person.email, person.person.linkedin_url ?? null),
+    );
+  } catch (err) {
+    if (isPleError(err) && err.code === "SUPPRESSED") return err;
+    throw err;
+  }
+  throw new RowByRow();
 }
 
 export function peoplePartWriter(
@@ -125,8 +144,15 @@ export function peoplePartWriter(
       if (!earlier && stored === null) {
         out.created++;
         if (onExisting !== "skip") virtual.set(ownCopy(key), values);
-      } else if (onExisting === "skip") out.existing++;
-      else if (created !== undefined) countStatus(out, applyToVirtual(created, values, onExisting));
+      } else if (onExisting === "skip") {
+        // The real run refuses a LinkedIn URL of another person (IDENTITY_CONFLICT) for a
+        // stored person found by email: the same check, run and rolled back.
+        if (stored !== null && person.person.linkedin_url) {
+          await store.previewPerson({ ...person.person, company_uid: companyUid, source }, "skip");
+        }
+        out.existing++;
+      } else if (created !== undefined)
+        countStatus(out, applyToVirtual(created, values, onExisting));
       else {
         const status = await store.previewPerson(
           { ...person.person, company_uid: companyUid, source },
@@ -175,8 +201,17 @@ export function peoplePartWriter(
     part: PartResult,
   ) => {
     const rows = planned.map(({ row, parsed }) => ({ row, person: parsed, out: emptyOutcome() }));
+    // 0. The people the suppression list refuses (one statement for the batch). Their rows
+    //    create no company (the row-by-row path rolls such a row's company back with it).
+    const suppressed = new Set(
+      (await store.suppressedPeople(rows.map((r) => r.person.person))).map(
+        (index) => rows[index]?.row.rowNumber,
+      ),
+    );
     // 1. The companies named with name and website.
-    const naming = rows.filter((r) => r.person.company !== null);
+    const naming = rows.filter(
+      (r) => r.person.company !== null && !suppressed.has(r.row.rowNumber),
+    );
     const companyResults = await store.importCompanies(
       naming.flatMap((r) => (r.person.company === null ? [] : [r.person.company])),
     );
@@ -231,6 +266,10 @@ export function peoplePartWriter(
         const creator = companyUid === null ? undefined : createdBy.get(companyUid);
         if (creator !== undefined && creator > r.row.rowNumber) companyUid = null;
       }
+      if (suppressed.has(r.row.rowNumber)) {
+        part.rejects.push(rejectFrom(r.row, await suppressionError(store, person)));
+        continue;
+      }
       if (companyUid === null) r.out.withoutCompany++;
       const title = person.person.title ?? null;
       if (title !== null && person.role === null) r.out.unmappedTitle = title;
@@ -238,10 +277,17 @@ export function peoplePartWriter(
     }
     // 3. The people.
     const personResults = await store.importPeople(
-      people.map((p) => ({ ...p.person.person, company_uid: p.companyUid, source })),
+      people.map((p) => ({
+        ...p.person.person,
+        company_uid: p.companyUid,
+        source,
+        validation: p.person.validation,
+      })),
       onExisting,
     );
     if (personResults.some((result) => result.status === "rejected")) throw new RowByRow();
+    // Recorded with the insert; this writes only where the set-based insert was bypassed (its
+    // per-row fallback), since it changes people still pending alone.
     await store.recordValidations(
       personResults.flatMap((result, index) => {
         const validation = people[index]?.person.validation ?? null;
@@ -250,16 +296,16 @@ export function peoplePartWriter(
           : [];
       }),
     );
-    // 4. The slots, in file order — their rows locked first in slot_uid order, so that two
-    //    imports linking into the same slots (from files in different orders) queue up
-    //    instead of deadlocking.
-    await store.lockSlots(
-      people.flatMap((p) =>
-        p.companyUid === null || p.person.role === null
-          ? []
-          : [formatSlotUid(p.companyUid, p.person.role)],
-      ),
-    );
+    // 4. The slots, linked as in file order in one statement (their rows locked first in
+    //    slot_uid order, so that two imports linking into the same slots, from files in
+    //    different orders, queue up instead of deadlocking). A link only the per-row path can
+    //    answer (a person of another company: COMPANY_MISMATCH) sends the batch down that path.
+    const links: Array<{
+      out: RowOutcome;
+      rowNumber: number;
+      person_id: PersonId;
+      slot_uid: string;
+    }> = [];
     for (const [index, result] of personResults.entries()) {
       const p = people[index];
       if (p === undefined || result.status === "rejected") {
@@ -268,16 +314,28 @@ export function peoplePartWriter(
       countStatus(p.out, result.status);
       part.outcomes.push(p.out);
       if (p.companyUid === null || p.person.role === null) continue;
-      const slotUid = formatSlotUid(p.companyUid, p.person.role);
-      const link = await store.linkPerson(result.person_id, slotUid);
-      p.out.link =
-        link === "linked" || link === "already_linked"
-          ? link
+      links.push({
+        out: p.out,
+        rowNumber: p.row.rowNumber,
+        person_id: result.person_id,
+        slot_uid: formatSlotUid(p.companyUid, p.person.role),
+      });
+    }
+    const linked = await store.linkPeople(
+      links.map(({ person_id, slot_uid }) => ({ person_id, slot_uid })),
+    );
+    if (linked === null) throw new RowByRow();
+    for (const [index, link] of links.entries()) {
+      const outcome = linked[index];
+      if (outcome === undefined) throw new PleError("INTERNAL", "a link without its outcome");
+      link.out.link =
+        outcome === "linked" || outcome === "already_linked"
+          ? outcome
           : {
-              row_number: p.row.rowNumber,
-              person_id: result.person_id,
-              slot_uid: slotUid,
-              reason: link,
+              row_number: link.rowNumber,
+              person_id: link.person_id,
+              slot_uid: link.slot_uid,
+              reason: outcome,
             };
     }
   };

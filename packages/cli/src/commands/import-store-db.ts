@@ -9,9 +9,9 @@ import {
   getPerson,
   importCompanyBatch,
   importPersonBatch,
+  linkImportedPeople,
   linkPersonToSlot,
   listImportRejects,
-  lockImportSlots,
   type PleDatabase,
   previewCompanyBatch,
   previewPersonPolicy,
@@ -20,6 +20,7 @@ import {
   refuseSuppressed,
   setImportedValidations,
   storedRejectText,
+  suppressedImportRows,
   upsertCompany,
   upsertPerson,
 } from "@ple/db";
@@ -140,8 +141,11 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
     importPeople(people, onExisting) {
       return importPersonBatch(q, people, onExisting === undefined ? {} : { onExisting });
     },
-    async lockSlots(slotUids: readonly string[]) {
-      await lockImportSlots(q, slotUids);
+    suppressedPeople(people) {
+      return suppressedImportRows(q, people);
+    },
+    linkPeople(links) {
+      return linkImportedPeople(q, links);
     },
     async linkPerson(personId: PersonId, slotUid: string): Promise<LinkOutcome> {
       try {

@@ -45,12 +45,12 @@ export interface ImportStore {
   /** Creates a person or applies person.on_existing (default skip) to the one it names. */
   createPerson(person: PersonCreateInput): Promise<{ status: WriteStatus; person_id: PersonId }>;
   /**
-   * What createPerson would do with a person already stored, with onExisting fill or update
-   * (run and rolled back); null when nobody has the email.
+   * What createPerson would do with a person already stored, with this onExisting (run and
+   * rolled back; with skip, its identity check alone); null when nobody has the email.
    */
   previewPerson(
     person: PersonCreateInput,
-    onExisting: Exclude<OnExisting, "skip">,
+    onExisting: OnExisting,
   ): Promise<Exclude<WriteStatus, "created"> | null>;
   /**
    * Imports a batch of companies set-based, one outcome per row: a row the database refuses
@@ -69,16 +69,32 @@ export interface ImportStore {
     memory: DryRunMemory,
     onExisting?: OnExisting,
   ): Promise<CompanyPreviewOutcome[]>;
-  /** Imports a batch of people set-based (idempotent by email), one outcome per row. */
+  /**
+   * Imports a batch of people set-based (idempotent by email), one outcome per row; a person
+   * created gets the validation result given with them (recordValidations' rule).
+   */
   importPeople(
-    people: readonly PersonCreateInput[],
+    people: ReadonlyArray<
+      PersonCreateInput & { validation?: Omit<ImportedValidation, "person_id"> | null }
+    >,
     onExisting?: OnExisting,
   ): Promise<PersonImportOutcome[]>;
   /**
-   * Locks these slots (those that exist) until the batch ends, in slot_uid order, so that
-   * concurrent imports linking into the same slots take their locks in one order.
+   * The people (indexes, in order) the suppression list refuses: those whose row would create a
+   * person with a suppressed email or LinkedIn URL (SUPPRESSED).
    */
-  lockSlots(slotUids: readonly string[]): Promise<void>;
+  suppressedPeople(
+    people: ReadonlyArray<{ email: string; linkedin_url?: string | null | undefined }>,
+  ): Promise<number[]>;
+  /**
+   * Links people into slots as linkPerson would one by one in this order, set-based (the slots
+   * locked in slot_uid order, so that concurrent imports linking into the same slots queue);
+   * null, having written nothing, when a link must go through linkPerson (a missing slot, a
+   * person of another company, a write the database refused).
+   */
+  linkPeople(
+    links: ReadonlyArray<{ person_id: PersonId; slot_uid: string }>,
+  ): Promise<LinkOutcome[] | null>;
   /** Records the validation results the file brings for people this import created. */
   recordValidations(results: readonly ImportedValidation[]): Promise<void>;
   /** Links a person into a slot; a conflict is an outcome, not an error, and undoes nothing. */
