@@ -5,7 +5,7 @@
  * body and log lines from both ways.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { plainQueryInput } from "../src/trpc-get.js";
+import { plainQueryOf } from "../src/trpc-get.js";
 import {
   logsWhen,
   seedCompany,
@@ -157,6 +157,55 @@ describe("a single GET query without the Fetch adapter", () => {
     ],
   ];
 
+  const batch = (paths: string[], inputs: unknown) =>
+    `/trpc/${paths.join(",")}?batch=1&input=${q(inputs)}`;
+  cases.push(
+    [
+      "a batch of one (httpBatchLink)",
+      () => batch(["companies.get"], { 0: { json: { company_uid: companyUid } } }),
+      read,
+      200,
+    ],
+    [
+      "a batch of two",
+      () =>
+        batch(["companies.get", "apiKeys.whoami"], {
+          0: { json: { company_uid: companyUid } },
+        }),
+      read,
+      200,
+    ],
+    [
+      "a batch of mixed outcomes (207)",
+      () =>
+        batch(["companies.get", "companies.get", "apiKeys.list"], {
+          0: { json: { company_uid: companyUid } },
+          1: { json: { company_uid: "CO-20260101-999999" } },
+        }),
+      read,
+      207,
+    ],
+    [
+      "a batch that all fails alike",
+      () =>
+        batch(["companies.get", "companies.get"], {
+          0: { company_uid: "CO-20260101-999998" },
+          1: { company_uid: "CO-20260101-999999" },
+        }),
+      read,
+      404,
+    ],
+    ["a batch without a key", () => batch(["companies.get"], { 0: {} }), () => ({}), 401],
+    ["a batch whose input is not an object", () => batch(["companies.get"], [1]), read, 400],
+    [
+      "a batch whose input is not JSON",
+      () => "/trpc/companies.get,companies.get?batch=1&input=%7B",
+      read,
+      400,
+    ],
+    ["a batch without input", () => "/trpc/companies.get,health.check?batch=1", read, 207],
+  );
+
   for (const [name, path, headers, status] of cases) {
     it(`${name}: the same answer and log lines as through resolveResponse`, async () => {
       const { fast, adapter } = await both(path(), headers());
@@ -185,16 +234,26 @@ describe("which requests take the short way", () => {
     headers: { host: "127.0.0.1:3000", ...headers },
   });
 
-  it("a GET with or without ?input=", () => {
-    expect(plainQueryInput(req("/trpc/companies.get?input=%7B%7D"))).toBe("{}");
-    expect(plainQueryInput(req("/trpc/companies.get"))).toBeNull();
-    expect(plainQueryInput(req("/trpc/companies.get?other=1"))).toBeNull();
-    expect(plainQueryInput(req("/trpc/health.check", { host: "[::1]:80" }))).toBeNull();
+  it("a GET with or without ?input=, alone or batched", () => {
+    expect(plainQueryOf(req("/trpc/companies.get?input=%7B%7D"))).toEqual({
+      input: "{}",
+      batch: false,
+    });
+    expect(plainQueryOf(req("/trpc/companies.get"))).toEqual({ input: null, batch: false });
+    expect(plainQueryOf(req("/trpc/companies.get?other=1"))).toEqual({ input: null, batch: false });
+    expect(plainQueryOf(req("/trpc/a,b?batch=1&input=%7B%7D"))).toEqual({
+      input: "{}",
+      batch: true,
+    });
+    expect(plainQueryOf(req("/trpc/health.check", { host: "[::1]:80" }))).toEqual({
+      input: null,
+      batch: false,
+    });
   });
 
-  it("not batches, bodies, content types, streaming, connection params, fragments or odd hosts", () => {
+  it("not bodies, content types, streaming, connection params, fragments or odd hosts", () => {
     const left = [
-      req("/trpc/a?batch=1&input=%7B%7D"),
+      req("/trpc/a?batch=0&input=%7B%7D"),
       req("/trpc/a?connectionParams=%7B%7D"),
       req("/trpc/a?input=1#x"),
       req("/trpc/a", {}, "POST"),
@@ -206,6 +265,6 @@ describe("which requests take the short way", () => {
       req("/trpc/a", { accept: "text/html, application/jsonl" }),
       req("/trpc/a", { host: "exa mple" }),
     ];
-    for (const request of left) expect(plainQueryInput(request)).toBeUndefined();
+    for (const request of left) expect(plainQueryOf(request)).toBeUndefined();
   });
 });
