@@ -31,7 +31,7 @@ import { MAX_BATCH_SIZE } from "./limits.js";
 import { appRouter } from "./root.js";
 
 export interface TrpcGetOptions {
-  /** The context of the request, as resolveResponse gets it (info.calls: the one call). */
+  /** The context of the request, as resolveResponse gets it (info.calls: one entry per call). */
   createContext(
     req: http.IncomingMessage,
     requestId: string,
