@@ -63,12 +63,15 @@ async function get(pathAndQuery: string, headers: Record<string, string>): Promi
   const lines = await logsWhen(server, (all) =>
     all.some((line) => line.requestId === requestId && line.msg === "request"),
   );
+  // Sorted: the calls of a batch run concurrently, so their "request rejected" lines come in
+  // the order their database look-ups finish, either way.
   const logs = lines
     .filter((line) => line.requestId === requestId)
     .map(({ time: _time, pid: _pid, hostname: _hostname, durationMs: _ms, ...rest }) => ({
       ...rest,
       requestId: "<id>",
-    }));
+    }))
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   return { status: response.status, body, headers: picked, logs };
 }
 
