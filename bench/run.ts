@@ -7,7 +7,8 @@
  *   --n=200000          BENCH_N          rows of the import file (the RSS run also imports 4N)
  *   --naive-n=20000     BENCH_NAIVE_N    rows the naive per-row path gets (rows/s extrapolates)
  *   --search-n=500000   BENCH_SEARCH_N   companies (and as many people) for search and API
- *   --api-seconds=10    BENCH_API_SECONDS  how long each of the three API runs lasts
+ *   --api-seconds=10    BENCH_API_SECONDS  how long each API side (and raw pg) is measured, in
+ *                                        3 rounds that alternate the sides
  *   --claim-rounds=100  BENCH_CLAIM_ROUNDS  claims per worker (10 workers) in the claim run
  *   --events-n=100000   BENCH_EVENTS_N   change-feed events the relay publishes to NATS JetStream
  *   --nats-url=…        BENCH_NATS_URL   NATS with JetStream (default nats://127.0.0.1:4222)
@@ -625,6 +626,13 @@ async function searchBench(url: string): Promise<SearchFigures> {
 
 interface LoadFigures {
   requests: number;
+  /** Wall time of the run(s), ms. */
+  elapsedMs: number;
+  /** Every successful call's latency, ms, sorted. */
+  times: number[];
+  /** CPU time (user + system) of the load generator and of the server over the run(s), ms. */
+  clientCpuTotalMs: number;
+  serverCpuTotalMs: number;
   /** Calls that failed (an HTTP status other than 200, a wrong body, a pg error); not counted in requests. */
   errors: number;
   perSec: number;
@@ -686,6 +694,10 @@ async function load(
   times.sort((a, b) => a - b);
   return {
     requests: times.length,
+    elapsedMs: elapsed,
+    times,
+    clientCpuTotalMs: (client.user + client.system) / 1000,
+    serverCpuTotalMs: processCpuMs(serverPid) - serverCpu,
     errors,
     perSec: (times.length / elapsed) * 1000,
     p50: percentile(times, 50),
@@ -694,6 +706,34 @@ async function load(
     serverCpuMs,
   };
 }
+
+/** Several runs of one side as one: requests over their summed wall time, merged latencies. */
+function combine(runs: LoadFigures[]): LoadFigures {
+  const times = runs.flatMap((r) => r.times).sort((a, b) => a - b);
+  const elapsedMs = runs.reduce((sum, r) => sum + r.elapsedMs, 0);
+  const clientCpuTotalMs = runs.reduce((sum, r) => sum + r.clientCpuTotalMs, 0);
+  const serverCpuTotalMs = runs.reduce((sum, r) => sum + r.serverCpuTotalMs, 0);
+  return {
+    requests: times.length,
+    elapsedMs,
+    times,
+    clientCpuTotalMs,
+    serverCpuTotalMs,
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    perSec: (times.length / elapsedMs) * 1000,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    clientCpuMs: clientCpuTotalMs / times.length,
+    serverCpuMs: serverCpuTotalMs / times.length,
+  };
+}
+
+/**
+ * The API sides and raw pg take turns: ROUNDS rounds of API_SECONDS / ROUNDS seconds each, so a
+ * change in the machine's load (it is shared) falls on every side alike rather than on whichever
+ * ran last.
+ */
+const ROUNDS = 3;
 
 interface ApiFigures {
   /** 32 callers on a lean node:http client speaking tRPC's HTTP protocol (lean-client.ts). */
@@ -722,14 +762,7 @@ async function apiBench(url: string): Promise<ApiFigures> {
     );
     if (result?.rows[0]?.company_uid !== uid(w, i)) throw new Error(`no company ${uid(w, i)}`);
   };
-  let raw: LoadFigures;
-  try {
-    await load(2, select);
-    raw = await load(API_SECONDS, select);
-  } finally {
-    await Promise.all(clients.map((c) => c.end()));
-  }
-  // The API in its own process; first the lean HTTP client, then the typed clients.
+  // The API in its own process, called by the lean HTTP client (tRPC and REST) and the typed clients.
   const child = spawn(process.execPath, [join(HERE, "api-server.js"), url, "16"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -746,31 +779,46 @@ async function apiBench(url: string): Promise<ApiFigures> {
       },
     );
     const leanClient = createLeanClient(base, key, CLIENTS);
+    const ples = Array.from({ length: CLIENTS }, () => createPleClient({ url: base, apiKey: key }));
     const leanGet = (w: number, i: number) => leanClient.get(uid(w, i));
     const restGet = (w: number, i: number) => leanClient.getRest(uid(w, i));
-    let lean: LoadFigures;
-    let rest: LoadFigures;
-    try {
-      // The server's first calls run cold code: a longer warm-up than the other sides get.
-      await load(5, leanGet);
-      lean = await load(API_SECONDS, leanGet, child.pid);
-      await load(2, restGet);
-      rest = await load(API_SECONDS, restGet, child.pid);
-    } finally {
-      leanClient.close();
-    }
-    const ples = Array.from({ length: CLIENTS }, () => createPleClient({ url: base, apiKey: key }));
     const typedGet = async (w: number, i: number) => {
       const got = await ples[w]?.companies.get.query({ company_uid: uid(w, i) });
       if (got?.company.company_uid !== uid(w, i) || got.slots.length !== 3) {
         throw new Error(`companies.get answered ${JSON.stringify(got).slice(0, 200)}`);
       }
     };
-    await load(2, typedGet);
-    const typed = await load(API_SECONDS, typedGet, child.pid);
-    return { lean, typed, rest, raw };
+    const runs: Record<"raw" | "lean" | "rest" | "typed", LoadFigures[]> = {
+      raw: [],
+      lean: [],
+      rest: [],
+      typed: [],
+    };
+    try {
+      // Warm-up; the server's first calls run cold code, so it gets longer than raw pg.
+      await load(2, select);
+      await load(5, leanGet);
+      await load(2, restGet);
+      await load(2, typedGet);
+      const seconds = API_SECONDS / ROUNDS;
+      for (let round = 0; round < ROUNDS; round++) {
+        runs.raw.push(await load(seconds, select));
+        runs.lean.push(await load(seconds, leanGet, child.pid));
+        runs.rest.push(await load(seconds, restGet, child.pid));
+        runs.typed.push(await load(seconds, typedGet, child.pid));
+      }
+    } finally {
+      leanClient.close();
+    }
+    return {
+      lean: combine(runs.lean),
+      typed: combine(runs.typed),
+      rest: combine(runs.rest),
+      raw: combine(runs.raw),
+    };
   } finally {
     child.kill("SIGTERM");
+    await Promise.all(clients.map((c) => c.end()));
   }
 }
 
@@ -1043,10 +1091,12 @@ async function main() {
       if (ONLY.has("api")) {
         log("API …");
         const { lean, typed, rest, raw } = await apiBench(url);
-        out(`## API: ${CLIENTS} concurrent callers, ${API_SECONDS} s each`);
+        out(
+          `## API: ${CLIENTS} concurrent callers, ${API_SECONDS} s each, in ${ROUNDS} alternating rounds`,
+        );
         out();
         out(
-          "The ratio uses the lean HTTP client (node:http keep-alive, tRPC's GET protocol, every response checked); the typed tRPC client and REST (the lean client on GET /v1/companies/{uid}) are shown too. CPU per request is user + system time from /proc of the API server and of this process, steadier than requests/s on a shared machine.",
+          `The ratio uses the lean HTTP client (node:http keep-alive, tRPC's GET protocol, every response checked); the typed tRPC client and REST (the lean client on GET /v1/companies/{uid}) are shown too. Raw pg and the three API sides take turns in ${ROUNDS} rounds, so a change in the machine's load falls on all of them. CPU per request is user + system time from /proc of the API server and of this process, steadier than requests/s on a shared machine.`,
         );
         out();
         out(

@@ -81,7 +81,8 @@ function compile(route: RestRoute): CompiledRoute {
 function matchPath(segments: Segment[], parts: string[]): Record<string, string> | null {
   if (segments.length !== parts.length) return null;
   const params: Record<string, string> = {};
-  for (const [index, segment] of segments.entries()) {
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index] as Segment;
     const part = parts[index] ?? "";
     if ("literal" in segment) {
       if (segment.literal !== part) return null;
@@ -107,6 +108,19 @@ function readQueryValue(text: string, type: ScalarType): unknown {
       return unhandled;
     }
   }
+}
+
+/**
+ * new URL(url, base).searchParams without parsing and normalising the rest of the URL on every
+ * request: the same parameters, except that new URL() cuts a fragment off (then it is used).
+ */
+function searchParamsOf(url: string): URLSearchParams {
+  const queryAt = url.indexOf("?");
+  if (queryAt === -1) return new URLSearchParams();
+  const search = url.slice(queryAt + 1);
+  return search.includes("#")
+    ? new URL(url, "http://localhost").searchParams
+    : new URLSearchParams(search);
 }
 
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -244,7 +258,7 @@ export function createRestHandler(opts: RestHandlerOptions): RestHandler {
     }
     const allowed = [...new Set(matches.map(({ entry }) => entry.route.method))];
     const wanted = (method === "HEAD" ? "GET" : method) as HttpMethod;
-    const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+    const query = searchParamsOf(req.url ?? "/");
     const match = matches.find(
       ({ entry }) =>
         entry.route.method === wanted &&
