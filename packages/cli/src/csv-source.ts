@@ -197,7 +197,6 @@ export async function openCsv(file: string, options: OpenCsvOptions = {}): Promi
   }
   const input = createReadStream(file, { highWaterMark: options.chunkSize ?? CHUNK_SIZE });
   const position = { fileBytes: 0, fedBytes: 0 };
-  let given = 0;
   const skips: Skipped[] = [];
   const source = Readable.from(utf8Chunks(input, sniffed.encoding, position));
   const parser = source.pipe(
@@ -211,12 +210,11 @@ export async function openCsv(file: string, options: OpenCsvOptions = {}): Promi
       relax_quotes: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
-      on_record: (record) => {
-        given++;
-        return record;
-      },
+      // The records given so far: csv-parse's own count (info.records). An on_record callback
+      // counting them would cost csv-parse an info object and a second decoding of the raw
+      // text for every record (a sixth of the reading, profiled).
       on_skip: (error, raw) => {
-        skips.push({ after: given, error, raw: raw ?? "" });
+        skips.push({ after: parser.info.records, error, raw: raw ?? "" });
         return undefined;
       },
     }),
