@@ -46,8 +46,15 @@ export function storable(text: string): string {
   return ownCopy(text.includes("\u0000") ? text.replaceAll("\u0000", "\u2400") : text);
 }
 
+/**
+ * What a batch keeps of a row read from the file until its outcome is known: its number and
+ * text, for a reject. Not the cells: they are parsed already, and rows kept while their batch
+ * is written outlive the young heap, so every byte kept per row is copied by the collector.
+ */
+export type RowRef = Pick<CsvRow, "rowNumber" | "raw">;
+
 /** A row refused with a PleError, as a reject; anything else is not the row's fault. */
-export function rejectFrom(row: CsvRow, err: unknown): RejectedRow {
+export function rejectFrom(row: RowRef, err: unknown): RejectedRow {
   if (isPleError(err)) {
     return {
       row_number: row.rowNumber,
@@ -179,7 +186,7 @@ export function isApolloExport(header: readonly string[]): boolean {
 
 /** A row read from the file with what parsing made of it. */
 export interface ParsedRow<T> {
-  row: CsvRow;
+  row: RowRef;
   parsed: T;
 }
 
@@ -199,7 +206,8 @@ export function addRow<T>(batch: Batch<T>, row: CsvRow, parse: (row: CsvRow) => 
   batch.size++;
   batch.lastBytes = row.bytes;
   try {
-    batch.planned.push({ row, parsed: parse(row) });
+    const parsed = parse(row);
+    batch.planned.push({ row: { rowNumber: row.rowNumber, raw: row.raw }, parsed });
   } catch (err) {
     batch.invalid.push(rejectFrom(row, err));
   }
