@@ -3,6 +3,7 @@
  * schemas), or a RejectedRow saying why not.
  */
 import {
+  type CompanyCells,
   CompanyCreateInput,
   type CompanyUid,
   CompanyUidSchema,
@@ -10,6 +11,7 @@ import {
   normaliseWebsite,
   PersonCreateInput,
   PleError,
+  parseCompanyCells,
   parseInput,
   type Role,
   roleFromTitle,
@@ -103,16 +105,16 @@ function checkRecord(row: CsvRow): void {
 /** A companies row as the API would take it: CompanyCreateInput (normalised by its schema). */
 export function parseCompanyRow(row: CsvRow, cols: CompanyColumns): CompanyCreateInput {
   checkRecord(row);
-  return unwrap(
-    parseInput(CompanyCreateInput, {
-      company_name: cellValue(row.record, cols.name) ?? "",
-      website: cellValue(row.record, cols.website) ?? "",
-      ...present({
-        apollo_company_id: cellValue(row.record, cols.apolloCompanyId),
-        ein: cellValue(row.record, cols.ein),
-      }),
-    }),
-  );
+  const cells: CompanyCells = {
+    company_name: cellValue(row.record, cols.name) ?? "",
+    website: cellValue(row.record, cols.website) ?? "",
+  };
+  const apollo = cellValue(row.record, cols.apolloCompanyId);
+  if (apollo !== null) cells.apollo_company_id = apollo;
+  const ein = cellValue(row.record, cols.ein);
+  if (ein !== null) cells.ein = ein;
+  // CompanyCreateInput's normalisers without zod's object machinery (see parseCompanyCells).
+  return unwrap(parseCompanyCells(cells));
 }
 
 export interface PersonRow {
