@@ -16,6 +16,7 @@ import {
   PersonCreateInput,
   PersonGetInput,
   PersonUpdateInput,
+  parseCompanyCells,
   parseInput,
   pleErrorFromZod,
   SetValidationInput,
@@ -25,6 +26,7 @@ import {
   SlotEventsInput,
   SlotLinkInput,
 } from "../src/index.js";
+import { loadVectors } from "./vectors.js";
 
 /** The PleError a schema produces for `data` (fails the test if the data parses). */
 function failure(schema: z.ZodType, data: unknown) {
@@ -34,6 +36,54 @@ function failure(schema: z.ZodType, data: unknown) {
 }
 
 describe("CompanyCreateInput", () => {
+  it("parseCompanyCells answers as the schema does, on the shared website, company-name and EIN vectors", () => {
+    const strings = (name: string) =>
+      loadVectors(name).flatMap((v) => (typeof v.input === "string" ? [v.input] : []));
+    const websites = strings("website.json");
+    const names = strings("company-name.json");
+    const eins = strings("ein.json");
+    const apollos = ["5f2a9c", " 5f2a9c ", "5f 2a", "", "x".repeat(129), "\u0000"];
+    const longest = Math.max(websites.length, names.length, eins.length);
+    let compared = 0;
+    let accepted = 0;
+    for (let i = 0; i < longest; i++) {
+      const cells = {
+        company_name: names[i % names.length] as string,
+        website: websites[i % websites.length] as string,
+        ...(i % 3 === 0 ? {} : { ein: eins[i % eins.length] as string }),
+        ...(i % 4 === 0 ? {} : { apollo_company_id: apollos[i % apollos.length] as string }),
+      };
+      const fast = parseCompanyCells(cells);
+      const schema = parseInput(CompanyCreateInput, cells);
+      expect(fast.ok).toBe(schema.ok);
+      if (fast.ok && schema.ok) {
+        expect(fast.value).toStrictEqual(schema.value);
+        accepted++;
+      } else if (!fast.ok && !schema.ok) {
+        expect(fast.error.toJSON()).toEqual(schema.error.toJSON());
+      }
+      compared++;
+    }
+    // Each column's vectors alone, the others valid.
+    for (const website of websites) {
+      const cells = { company_name: "Acme", website, ein: "12-3456789", apollo_company_id: "5f2a" };
+      expect(parseCompanyCells(cells)).toEqual(parseInput(CompanyCreateInput, cells));
+      compared++;
+    }
+    for (const company_name of names) {
+      const cells = { company_name, website: "acme.com" };
+      expect(parseCompanyCells(cells)).toEqual(parseInput(CompanyCreateInput, cells));
+      compared++;
+    }
+    for (const ein of eins) {
+      const cells = { company_name: "Acme", website: "acme.com", ein };
+      expect(parseCompanyCells(cells)).toEqual(parseInput(CompanyCreateInput, cells));
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(200);
+    expect(accepted).toBeGreaterThan(0);
+  });
+
   it("parses to canonical values", () => {
     expect(
       CompanyCreateInput.parse({

@@ -3,6 +3,7 @@
  * schemas), or a RejectedRow saying why not.
  */
 import {
+  type CompanyCells,
   CompanyCreateInput,
   type CompanyUid,
   CompanyUidSchema,
@@ -10,6 +11,7 @@ import {
   normaliseWebsite,
   PersonCreateInput,
   PleError,
+  parseCompanyCells,
   parseInput,
   type Role,
   roleFromTitle,
@@ -46,8 +48,15 @@ export function storable(text: string): string {
   return ownCopy(text.includes("\u0000") ? text.replaceAll("\u0000", "\u2400") : text);
 }
 
+/**
+ * What a batch keeps of a row read from the file until its outcome is known: its number and
+ * text, for a reject. Not the cells: they are parsed already, and rows kept while their batch
+ * is written outlive the young heap, so every byte kept per row is copied by the collector.
+ */
+export type RowRef = Pick<CsvRow, "rowNumber" | "raw">;
+
 /** A row refused with a PleError, as a reject; anything else is not the row's fault. */
-export function rejectFrom(row: CsvRow, err: unknown): RejectedRow {
+export function rejectFrom(row: RowRef, err: unknown): RejectedRow {
   if (isPleError(err)) {
     return {
       row_number: row.rowNumber,
@@ -96,16 +105,16 @@ function checkRecord(row: CsvRow): void {
 /** A companies row as the API would take it: CompanyCreateInput (normalised by its schema). */
 export function parseCompanyRow(row: CsvRow, cols: CompanyColumns): CompanyCreateInput {
   checkRecord(row);
-  return unwrap(
-    parseInput(CompanyCreateInput, {
-      company_name: cellValue(row.record, cols.name) ?? "",
-      website: cellValue(row.record, cols.website) ?? "",
-      ...present({
-        apollo_company_id: cellValue(row.record, cols.apolloCompanyId),
-        ein: cellValue(row.record, cols.ein),
-      }),
-    }),
-  );
+  const cells: CompanyCells = {
+    company_name: cellValue(row.record, cols.name) ?? "",
+    website: cellValue(row.record, cols.website) ?? "",
+  };
+  const apollo = cellValue(row.record, cols.apolloCompanyId);
+  if (apollo !== null) cells.apollo_company_id = apollo;
+  const ein = cellValue(row.record, cols.ein);
+  if (ein !== null) cells.ein = ein;
+  // CompanyCreateInput's normalisers without zod's object machinery (see parseCompanyCells).
+  return unwrap(parseCompanyCells(cells));
 }
 
 export interface PersonRow {
@@ -179,7 +188,7 @@ export function isApolloExport(header: readonly string[]): boolean {
 
 /** A row read from the file with what parsing made of it. */
 export interface ParsedRow<T> {
-  row: CsvRow;
+  row: RowRef;
   parsed: T;
 }
 
@@ -199,7 +208,8 @@ export function addRow<T>(batch: Batch<T>, row: CsvRow, parse: (row: CsvRow) => 
   batch.size++;
   batch.lastBytes = row.bytes;
   try {
-    batch.planned.push({ row, parsed: parse(row) });
+    const parsed = parse(row);
+    batch.planned.push({ row: { rowNumber: row.rowNumber, raw: row.raw }, parsed });
   } catch (err) {
     batch.invalid.push(rejectFrom(row, err));
   }
