@@ -1,7 +1,7 @@
 -- packages/db/schema.sql — GENERATED, do not edit: the schema after every migration
--- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed), dumped by pg_dump --schema-only from a freshly migrated database.
+-- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed, 015_history_superseded_only), dumped by pg_dump --schema-only from a freshly migrated database.
 -- Regenerate after changing or adding a migration: pnpm --filter @ple/db schema:dump
--- forward migrations sha256: e35310063fa5e292db27593acf808c50c4a05eff5077773441d6825d45ca6b22
+-- forward migrations sha256: 52525cca50ee450c5c13eb020d272d28c2066b7d781ec98652f7bf1c3b571311
 
 --
 -- PostgreSQL database dump
@@ -231,6 +231,54 @@ END;
 $$;
 
 --
+-- Name: audit_log; Type: TABLE; Schema: marketing; Owner: -
+--
+
+CREATE TABLE marketing.audit_log (
+    audit_id bigint NOT NULL,
+    at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    operation text NOT NULL,
+    table_name text NOT NULL,
+    record_key text NOT NULL,
+    old_values jsonb,
+    new_values jsonb,
+    changed_columns text[],
+    actor text NOT NULL,
+    request_id text,
+    application text,
+    txid bigint NOT NULL,
+    CONSTRAINT audit_log_operation_check CHECK ((operation = ANY (ARRAY['INSERT'::text, 'UPDATE'::text, 'DELETE'::text, 'ERASE'::text, 'PURGE'::text]))),
+    CONSTRAINT audit_log_values_check CHECK ((((operation = 'INSERT'::text) AND (old_values IS NULL)) OR ((operation = 'UPDATE'::text) AND (old_values IS NOT NULL) AND (new_values IS NOT NULL)) OR ((operation = 'DELETE'::text) AND (old_values IS NOT NULL) AND (new_values IS NULL)) OR ((operation = ANY (ARRAY['ERASE'::text, 'PURGE'::text])) AND (old_values IS NULL) AND (new_values IS NOT NULL))))
+);
+
+--
+-- Name: TABLE audit_log; Type: COMMENT; Schema: marketing; Owner: -
+--
+
+COMMENT ON TABLE marketing.audit_log IS 'Append-only log of every change to company, company_slot and people. UPDATE, DELETE and TRUNCATE are refused unless the transaction has set ple.audit_maintenance = on (retention and PII erasure functions only).';
+
+--
+-- Name: audit_names_current_version(marketing.audit_log); Type: FUNCTION; Schema: marketing; Owner: -
+--
+
+CREATE FUNCTION marketing.audit_names_current_version(p_audit marketing.audit_log) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT p_audit.operation IN ('INSERT', 'UPDATE')
+     AND p_audit.txid = (
+           SELECT m.txid FROM marketing.version_meta(p_audit.table_name, p_audit.record_key) AS m)
+     AND CASE p_audit.table_name
+           WHEN 'company' THEN EXISTS (
+             SELECT 1 FROM marketing.company AS c WHERE c.company_uid = p_audit.record_key)
+           WHEN 'company_slot' THEN EXISTS (
+             SELECT 1 FROM marketing.company_slot AS s WHERE s.slot_uid = p_audit.record_key)
+           WHEN 'people' THEN EXISTS (
+             SELECT 1 FROM marketing.people AS x WHERE x.person_id = p_audit.record_key)
+           ELSE false
+         END
+$$;
+
+--
 -- Name: blank_to_null(text); Type: FUNCTION; Schema: marketing; Owner: -
 --
 
@@ -426,7 +474,7 @@ CREATE FUNCTION marketing.company_as_of(p_company_uid text, p_at timestamp with 
     LANGUAGE sql STABLE
     AS $$
   SELECT r.*
-    FROM marketing.company_history AS h
+    FROM marketing.company_versions AS h
    CROSS JOIN LATERAL jsonb_populate_record(NULL::marketing.company, h.row_data) AS r
    WHERE h.company_uid = p_company_uid AND h.valid_from <= p_at AND p_at < h.valid_to
 $$;
@@ -2935,7 +2983,7 @@ CREATE FUNCTION marketing.person_as_of(p_person_id text, p_at timestamp with tim
     LANGUAGE sql STABLE
     AS $$
   SELECT r.*
-    FROM marketing.people_history AS h
+    FROM marketing.people_versions AS h
    CROSS JOIN LATERAL jsonb_populate_record(NULL::marketing.people, h.row_data) AS r
    WHERE h.person_id = p_person_id AND h.valid_from <= p_at AND p_at < h.valid_to
 $$;
@@ -3413,19 +3461,29 @@ BEGIN
     v_rows := v_rows || jsonb_build_object(v_table, v_count);
   END LOOP;
 
-  FOREACH v_table IN ARRAY ARRAY['audit_log', 'slot_event'] LOOP
-    v_count := 0;
-    IF v_audit_cutoff IS NOT NULL THEN
-      IF p_dry_run THEN
-        EXECUTE format('SELECT count(*) FROM marketing.%I WHERE at < $1', v_table)
-          INTO v_count USING v_audit_cutoff;
-      ELSE
-        EXECUTE format('DELETE FROM marketing.%I WHERE at < $1', v_table) USING v_audit_cutoff;
-        GET DIAGNOSTICS v_count = ROW_COUNT;
-      END IF;
+  v_count := 0;
+  IF v_audit_cutoff IS NOT NULL THEN
+    IF p_dry_run THEN
+      SELECT count(*) INTO v_count FROM marketing.audit_log AS a
+       WHERE a.at < v_audit_cutoff AND NOT marketing.audit_names_current_version(a);
+    ELSE
+      DELETE FROM marketing.audit_log AS a
+       WHERE a.at < v_audit_cutoff AND NOT marketing.audit_names_current_version(a);
+      GET DIAGNOSTICS v_count = ROW_COUNT;
     END IF;
-    v_rows := v_rows || jsonb_build_object(v_table, v_count);
-  END LOOP;
+  END IF;
+  v_rows := v_rows || jsonb_build_object('audit_log', v_count);
+
+  v_count := 0;
+  IF v_audit_cutoff IS NOT NULL THEN
+    IF p_dry_run THEN
+      SELECT count(*) INTO v_count FROM marketing.slot_event WHERE at < v_audit_cutoff;
+    ELSE
+      DELETE FROM marketing.slot_event WHERE at < v_audit_cutoff;
+      GET DIAGNOSTICS v_count = ROW_COUNT;
+    END IF;
+  END IF;
+  v_rows := v_rows || jsonb_build_object('slot_event', v_count);
 
   v_count := 0;
   IF v_reject_cutoff IS NOT NULL THEN
@@ -3634,7 +3692,7 @@ CREATE FUNCTION marketing.record_change() RETURNS trigger
     AS $$
 DECLARE
   v_key_column text := TG_ARGV[0];
-  v_old jsonb;
+  v_old jsonb := to_jsonb(OLD);
   v_new jsonb;
   v_key text;
   v_old_key text;
@@ -3643,23 +3701,25 @@ DECLARE
   v_request_id text := marketing.current_request_id();
   v_txid bigint := txid_current();
   v_now timestamptz := clock_timestamp();
+  v_to timestamptz := v_now;
   v_from timestamptz;
-  v_fold boolean;
+  v_last_end timestamptz;
+  v_meta record;
+  v_operation text;
 BEGIN
-  IF TG_OP <> 'INSERT' THEN
-    v_old := to_jsonb(OLD);
-    v_old_key := v_old ->> v_key_column;
-  END IF;
-  IF TG_OP <> 'DELETE' THEN
+  v_old_key := v_old ->> v_key_column;
+  IF TG_OP = 'UPDATE' THEN
     v_new := to_jsonb(NEW);
     v_key := v_new ->> v_key_column;
-    v_from := coalesce((v_new ->> 'updated_at')::timestamptz, v_now);
-  END IF;
-  IF TG_OP = 'UPDATE' THEN
+    v_to := coalesce((v_new ->> 'updated_at')::timestamptz, v_now);
     SELECT array_agg(n.key ORDER BY n.key) INTO v_changed
       FROM jsonb_each(v_new) AS n
      WHERE v_old -> n.key IS DISTINCT FROM n.value;
   END IF;
+
+  -- Who began the version OLD is (read before this change's audit row exists).
+  SELECT m.operation, m.actor, m.request_id, m.txid INTO v_meta
+    FROM marketing.version_meta(TG_TABLE_NAME, v_old_key) AS m;
 
   INSERT INTO marketing.audit_log (
     at, operation, table_name, record_key, old_values, new_values, changed_columns,
@@ -3669,60 +3729,68 @@ BEGIN
     v_actor, v_request_id, marketing.current_application(), v_txid
   );
 
-  -- Per table: (1) a second change in the same transaction folds into the
-  -- version it wrote; (2) otherwise the current version ends where the new
-  -- one starts (or at the delete); (3) the new version begins.
-  v_fold := TG_OP = 'UPDATE' AND v_key = v_old_key;
+  -- A second change in the transaction that began the current version folds
+  -- into it: no other transaction saw OLD.
+  IF TG_OP = 'UPDATE' AND v_key = v_old_key AND v_meta.txid IS NOT DISTINCT FROM v_txid THEN
+    RETURN NULL;
+  END IF;
+
+  -- Per table: the end of the last stored version ('infinity': a current
+  -- version stored before 015, closed in place); else OLD is stored, from
+  -- that end (or the row's creation) to this change.
   IF TG_TABLE_NAME = 'company' THEN
-    IF v_fold THEN
-      UPDATE marketing.company_history AS h
-         SET row_data = v_new, actor = v_actor, request_id = v_request_id
-       WHERE h.company_uid = v_key AND h.valid_to = 'infinity' AND h.txid = v_txid;
-      IF FOUND THEN RETURN NULL; END IF;
-    END IF;
-    IF TG_OP <> 'INSERT' THEN
-      UPDATE marketing.company_history AS h
-         SET valid_to = greatest(h.valid_from, coalesce(v_from, v_now))
-       WHERE h.company_uid = v_old_key AND h.valid_to = 'infinity';
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-      INSERT INTO marketing.company_history (company_uid, valid_from, operation, row_data, actor, request_id, txid)
-      VALUES (v_key, v_from, TG_OP, v_new, v_actor, v_request_id, v_txid);
-    END IF;
+    SELECT max(h.valid_to) INTO v_last_end
+      FROM marketing.company_history AS h WHERE h.company_uid = v_old_key;
   ELSIF TG_TABLE_NAME = 'company_slot' THEN
-    IF v_fold THEN
-      UPDATE marketing.company_slot_history AS h
-         SET row_data = v_new, actor = v_actor, request_id = v_request_id
-       WHERE h.slot_uid = v_key AND h.valid_to = 'infinity' AND h.txid = v_txid;
-      IF FOUND THEN RETURN NULL; END IF;
-    END IF;
-    IF TG_OP <> 'INSERT' THEN
-      UPDATE marketing.company_slot_history AS h
-         SET valid_to = greatest(h.valid_from, coalesce(v_from, v_now))
-       WHERE h.slot_uid = v_old_key AND h.valid_to = 'infinity';
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-      INSERT INTO marketing.company_slot_history (slot_uid, valid_from, operation, row_data, actor, request_id, txid)
-      VALUES (v_key, v_from, TG_OP, v_new, v_actor, v_request_id, v_txid);
-    END IF;
+    SELECT max(h.valid_to) INTO v_last_end
+      FROM marketing.company_slot_history AS h WHERE h.slot_uid = v_old_key;
   ELSIF TG_TABLE_NAME = 'people' THEN
-    IF v_fold THEN
-      UPDATE marketing.people_history AS h
-         SET row_data = v_new, actor = v_actor, request_id = v_request_id
-       WHERE h.person_id = v_key AND h.valid_to = 'infinity' AND h.txid = v_txid;
-      IF FOUND THEN RETURN NULL; END IF;
-    END IF;
-    IF TG_OP <> 'INSERT' THEN
-      UPDATE marketing.people_history AS h
-         SET valid_to = greatest(h.valid_from, coalesce(v_from, v_now))
-       WHERE h.person_id = v_old_key AND h.valid_to = 'infinity';
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-      INSERT INTO marketing.people_history (person_id, valid_from, operation, row_data, actor, request_id, txid)
-      VALUES (v_key, v_from, TG_OP, v_new, v_actor, v_request_id, v_txid);
-    END IF;
+    SELECT max(h.valid_to) INTO v_last_end
+      FROM marketing.people_history AS h WHERE h.person_id = v_old_key;
   ELSE
     RAISE EXCEPTION 'marketing.record_change() has no history table for %', TG_TABLE_NAME;
+  END IF;
+
+  IF v_last_end = 'infinity' THEN
+    IF TG_TABLE_NAME = 'company' THEN
+      UPDATE marketing.company_history AS h
+         SET valid_to = greatest(h.valid_from, v_to)
+       WHERE h.company_uid = v_old_key AND h.valid_to = 'infinity';
+    ELSIF TG_TABLE_NAME = 'company_slot' THEN
+      UPDATE marketing.company_slot_history AS h
+         SET valid_to = greatest(h.valid_from, v_to)
+       WHERE h.slot_uid = v_old_key AND h.valid_to = 'infinity';
+    ELSE
+      UPDATE marketing.people_history AS h
+         SET valid_to = greatest(h.valid_from, v_to)
+       WHERE h.person_id = v_old_key AND h.valid_to = 'infinity';
+    END IF;
+    RETURN NULL;
+  END IF;
+
+  v_from := greatest((v_old ->> 'created_at')::timestamptz, v_last_end);
+  v_operation := coalesce(v_meta.operation, CASE WHEN v_last_end IS NULL THEN 'INSERT' ELSE 'UPDATE' END);
+  IF TG_TABLE_NAME = 'company' THEN
+    INSERT INTO marketing.company_history (
+      company_uid, valid_from, valid_to, operation, row_data, actor, request_id, txid
+    ) VALUES (
+      v_old_key, v_from, greatest(v_from, v_to), v_operation, v_old,
+      coalesce(v_meta.actor, 'unknown'), v_meta.request_id, coalesce(v_meta.txid, 0)
+    );
+  ELSIF TG_TABLE_NAME = 'company_slot' THEN
+    INSERT INTO marketing.company_slot_history (
+      slot_uid, valid_from, valid_to, operation, row_data, actor, request_id, txid
+    ) VALUES (
+      v_old_key, v_from, greatest(v_from, v_to), v_operation, v_old,
+      coalesce(v_meta.actor, 'unknown'), v_meta.request_id, coalesce(v_meta.txid, 0)
+    );
+  ELSE
+    INSERT INTO marketing.people_history (
+      person_id, valid_from, valid_to, operation, row_data, actor, request_id, txid
+    ) VALUES (
+      v_old_key, v_from, greatest(v_from, v_to), v_operation, v_old,
+      coalesce(v_meta.actor, 'unknown'), v_meta.request_id, coalesce(v_meta.txid, 0)
+    );
   END IF;
   RETURN NULL;
 END;
@@ -3742,50 +3810,26 @@ DECLARE
   v_txid bigint := txid_current();
 BEGIN
   IF TG_TABLE_NAME = 'company' THEN
-    WITH n AS MATERIALIZED (
-      SELECT n.company_uid AS record_key, n.updated_at, to_jsonb(n) AS row_data FROM new_company AS n
-    ), audit AS (
-      INSERT INTO marketing.audit_log (
-        at, operation, table_name, record_key, new_values, actor, request_id, application, txid
-      )
-      SELECT clock_timestamp(), 'INSERT', 'company', n.record_key, n.row_data,
-             v_actor, v_request_id, v_application, v_txid
-        FROM n
+    INSERT INTO marketing.audit_log (
+      at, operation, table_name, record_key, actor, request_id, application, txid
     )
-    INSERT INTO marketing.company_history (company_uid, valid_from, operation, row_data, actor, request_id, txid)
-    SELECT n.record_key, coalesce(n.updated_at, clock_timestamp()), 'INSERT', n.row_data,
-           v_actor, v_request_id, v_txid
-      FROM n;
+    SELECT clock_timestamp(), 'INSERT', 'company', n.company_uid,
+           v_actor, v_request_id, v_application, v_txid
+      FROM new_company AS n;
   ELSIF TG_TABLE_NAME = 'company_slot' THEN
-    WITH n AS MATERIALIZED (
-      SELECT n.slot_uid AS record_key, n.updated_at, to_jsonb(n) AS row_data FROM new_company_slot AS n
-    ), audit AS (
-      INSERT INTO marketing.audit_log (
-        at, operation, table_name, record_key, new_values, actor, request_id, application, txid
-      )
-      SELECT clock_timestamp(), 'INSERT', 'company_slot', n.record_key, n.row_data,
-             v_actor, v_request_id, v_application, v_txid
-        FROM n
+    INSERT INTO marketing.audit_log (
+      at, operation, table_name, record_key, actor, request_id, application, txid
     )
-    INSERT INTO marketing.company_slot_history (slot_uid, valid_from, operation, row_data, actor, request_id, txid)
-    SELECT n.record_key, coalesce(n.updated_at, clock_timestamp()), 'INSERT', n.row_data,
-           v_actor, v_request_id, v_txid
-      FROM n;
+    SELECT clock_timestamp(), 'INSERT', 'company_slot', n.slot_uid,
+           v_actor, v_request_id, v_application, v_txid
+      FROM new_company_slot AS n;
   ELSIF TG_TABLE_NAME = 'people' THEN
-    WITH n AS MATERIALIZED (
-      SELECT n.person_id AS record_key, n.updated_at, to_jsonb(n) AS row_data FROM new_people AS n
-    ), audit AS (
-      INSERT INTO marketing.audit_log (
-        at, operation, table_name, record_key, new_values, actor, request_id, application, txid
-      )
-      SELECT clock_timestamp(), 'INSERT', 'people', n.record_key, n.row_data,
-             v_actor, v_request_id, v_application, v_txid
-        FROM n
+    INSERT INTO marketing.audit_log (
+      at, operation, table_name, record_key, actor, request_id, application, txid
     )
-    INSERT INTO marketing.people_history (person_id, valid_from, operation, row_data, actor, request_id, txid)
-    SELECT n.record_key, coalesce(n.updated_at, clock_timestamp()), 'INSERT', n.row_data,
-           v_actor, v_request_id, v_txid
-      FROM n;
+    SELECT clock_timestamp(), 'INSERT', 'people', n.person_id,
+           v_actor, v_request_id, v_application, v_txid
+      FROM new_people AS n;
   ELSE
     RAISE EXCEPTION 'marketing.record_insert() has no history table for %', TG_TABLE_NAME;
   END IF;
@@ -3982,7 +4026,7 @@ CREATE FUNCTION marketing.slot_as_of(p_slot_uid text, p_at timestamp with time z
     LANGUAGE sql STABLE
     AS $$
   SELECT r.*
-    FROM marketing.company_slot_history AS h
+    FROM marketing.company_slot_versions AS h
    CROSS JOIN LATERAL jsonb_populate_record(NULL::marketing.company_slot, h.row_data) AS r
    WHERE h.slot_uid = p_slot_uid AND h.valid_from <= p_at AND p_at < h.valid_to
 $$;
@@ -4413,6 +4457,29 @@ END;
 $$;
 
 --
+-- Name: version_meta(text, text); Type: FUNCTION; Schema: marketing; Owner: -
+--
+
+CREATE FUNCTION marketing.version_meta(p_table text, p_key text) RETURNS TABLE(operation text, actor text, request_id text, txid bigint)
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT CASE WHEN EXISTS (
+           SELECT 1 FROM marketing.audit_log AS i
+            WHERE i.table_name = p_table AND i.record_key = p_key
+              AND i.operation = 'INSERT' AND i.txid = l.txid
+         ) THEN 'INSERT' ELSE 'UPDATE' END,
+         l.actor, l.request_id, l.txid
+    FROM (
+      SELECT a.actor, a.request_id, a.txid
+        FROM marketing.audit_log AS a
+       WHERE a.table_name = p_table AND a.record_key = p_key
+         AND a.operation IN ('INSERT', 'UPDATE')
+       ORDER BY a.at DESC, a.audit_id DESC
+       LIMIT 1
+    ) AS l
+$$;
+
+--
 -- Name: api_key; Type: TABLE; Schema: marketing; Owner: -
 --
 
@@ -4438,33 +4505,6 @@ CREATE TABLE marketing.api_key (
 --
 
 COMMENT ON TABLE marketing.api_key IS 'API keys of the tRPC API: SHA-256 hash and display prefix only, never the key itself.';
-
---
--- Name: audit_log; Type: TABLE; Schema: marketing; Owner: -
---
-
-CREATE TABLE marketing.audit_log (
-    audit_id bigint NOT NULL,
-    at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    operation text NOT NULL,
-    table_name text NOT NULL,
-    record_key text NOT NULL,
-    old_values jsonb,
-    new_values jsonb,
-    changed_columns text[],
-    actor text NOT NULL,
-    request_id text,
-    application text,
-    txid bigint NOT NULL,
-    CONSTRAINT audit_log_operation_check CHECK ((operation = ANY (ARRAY['INSERT'::text, 'UPDATE'::text, 'DELETE'::text, 'ERASE'::text, 'PURGE'::text]))),
-    CONSTRAINT audit_log_values_check CHECK ((((operation = 'INSERT'::text) AND (old_values IS NULL) AND (new_values IS NOT NULL)) OR ((operation = 'UPDATE'::text) AND (old_values IS NOT NULL) AND (new_values IS NOT NULL)) OR ((operation = 'DELETE'::text) AND (old_values IS NOT NULL) AND (new_values IS NULL)) OR ((operation = ANY (ARRAY['ERASE'::text, 'PURGE'::text])) AND (old_values IS NULL) AND (new_values IS NOT NULL))))
-);
-
---
--- Name: TABLE audit_log; Type: COMMENT; Schema: marketing; Owner: -
---
-
-COMMENT ON TABLE marketing.audit_log IS 'Append-only log of every change to company, company_slot and people. UPDATE, DELETE and TRUNCATE are refused unless the transaction has set ple.audit_maintenance = on (retention and PII erasure functions only).';
 
 --
 -- Name: audit_log_audit_id_seq; Type: SEQUENCE; Schema: marketing; Owner: -
@@ -4520,7 +4560,7 @@ CREATE TABLE marketing.company_history (
 -- Name: TABLE company_history; Type: COMMENT; Schema: marketing; Owner: -
 --
 
-COMMENT ON TABLE marketing.company_history IS 'Versions of marketing.company; current version has valid_to = infinity';
+COMMENT ON TABLE marketing.company_history IS 'Superseded versions of marketing.company (the current one is the row; see company_versions)';
 
 --
 -- Name: company_history_history_id_seq; Type: SEQUENCE; Schema: marketing; Owner: -
@@ -4557,7 +4597,7 @@ CREATE TABLE marketing.company_slot_history (
 -- Name: TABLE company_slot_history; Type: COMMENT; Schema: marketing; Owner: -
 --
 
-COMMENT ON TABLE marketing.company_slot_history IS 'Versions of marketing.company_slot; current version has valid_to = infinity';
+COMMENT ON TABLE marketing.company_slot_history IS 'Superseded versions of marketing.company_slot (the current one is the row; see company_slot_versions)';
 
 --
 -- Name: company_slot_history_history_id_seq; Type: SEQUENCE; Schema: marketing; Owner: -
@@ -4571,6 +4611,48 @@ ALTER TABLE marketing.company_slot_history ALTER COLUMN history_id ADD GENERATED
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: company_slot_versions; Type: VIEW; Schema: marketing; Owner: -
+--
+
+CREATE VIEW marketing.company_slot_versions AS
+ SELECT h.history_id,
+    h.slot_uid,
+    h.valid_from,
+    h.valid_to,
+    h.operation,
+    h.row_data,
+    h.actor,
+    h.request_id,
+    h.txid
+   FROM marketing.company_slot_history h
+UNION ALL
+ SELECT NULL::bigint AS history_id,
+    s.slot_uid,
+    GREATEST(s.created_at, p.last_end) AS valid_from,
+    'infinity'::timestamp with time zone AS valid_to,
+    COALESCE(m.operation,
+        CASE
+            WHEN (p.last_end IS NULL) THEN 'INSERT'::text
+            ELSE 'UPDATE'::text
+        END) AS operation,
+    to_jsonb(s.*) AS row_data,
+    COALESCE(m.actor, 'unknown'::text) AS actor,
+    m.request_id,
+    COALESCE(m.txid, (0)::bigint) AS txid
+   FROM ((marketing.company_slot s
+     CROSS JOIN LATERAL ( SELECT max(h.valid_to) AS last_end
+           FROM marketing.company_slot_history h
+          WHERE (h.slot_uid = s.slot_uid)) p)
+     LEFT JOIN LATERAL marketing.version_meta('company_slot'::text, s.slot_uid) m(operation, actor, request_id, txid) ON (true))
+  WHERE (p.last_end IS DISTINCT FROM 'infinity'::timestamp with time zone);
+
+--
+-- Name: VIEW company_slot_versions; Type: COMMENT; Schema: marketing; Owner: -
+--
+
+COMMENT ON VIEW marketing.company_slot_versions IS 'Every version of marketing.company_slot: company_slot_history (superseded) and the live row (history_id NULL, valid_to infinity)';
 
 --
 -- Name: company_uid_seq; Type: SEQUENCE; Schema: marketing; Owner: -
@@ -4588,6 +4670,48 @@ CREATE SEQUENCE marketing.company_uid_seq
 --
 
 COMMENT ON SEQUENCE marketing.company_uid_seq IS 'YYYYMMDD * 10^7 + daily counter; advanced only by marketing.gen_company_uid()';
+
+--
+-- Name: company_versions; Type: VIEW; Schema: marketing; Owner: -
+--
+
+CREATE VIEW marketing.company_versions AS
+ SELECT h.history_id,
+    h.company_uid,
+    h.valid_from,
+    h.valid_to,
+    h.operation,
+    h.row_data,
+    h.actor,
+    h.request_id,
+    h.txid
+   FROM marketing.company_history h
+UNION ALL
+ SELECT NULL::bigint AS history_id,
+    c.company_uid,
+    GREATEST(c.created_at, p.last_end) AS valid_from,
+    'infinity'::timestamp with time zone AS valid_to,
+    COALESCE(m.operation,
+        CASE
+            WHEN (p.last_end IS NULL) THEN 'INSERT'::text
+            ELSE 'UPDATE'::text
+        END) AS operation,
+    to_jsonb(c.*) AS row_data,
+    COALESCE(m.actor, 'unknown'::text) AS actor,
+    m.request_id,
+    COALESCE(m.txid, (0)::bigint) AS txid
+   FROM ((marketing.company c
+     CROSS JOIN LATERAL ( SELECT max(h.valid_to) AS last_end
+           FROM marketing.company_history h
+          WHERE (h.company_uid = c.company_uid)) p)
+     LEFT JOIN LATERAL marketing.version_meta('company'::text, c.company_uid) m(operation, actor, request_id, txid) ON (true))
+  WHERE (p.last_end IS DISTINCT FROM 'infinity'::timestamp with time zone);
+
+--
+-- Name: VIEW company_versions; Type: COMMENT; Schema: marketing; Owner: -
+--
+
+COMMENT ON VIEW marketing.company_versions IS 'Every version of marketing.company: company_history (superseded) and the live row (history_id NULL, valid_to infinity)';
 
 --
 -- Name: event; Type: TABLE; Schema: marketing; Owner: -
@@ -4773,7 +4897,7 @@ CREATE TABLE marketing.people_history (
 -- Name: TABLE people_history; Type: COMMENT; Schema: marketing; Owner: -
 --
 
-COMMENT ON TABLE marketing.people_history IS 'Versions of marketing.people; current version has valid_to = infinity';
+COMMENT ON TABLE marketing.people_history IS 'Superseded versions of marketing.people (the current one is the row; see people_versions)';
 
 --
 -- Name: people_history_history_id_seq; Type: SEQUENCE; Schema: marketing; Owner: -
@@ -4787,6 +4911,48 @@ ALTER TABLE marketing.people_history ALTER COLUMN history_id ADD GENERATED ALWAY
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: people_versions; Type: VIEW; Schema: marketing; Owner: -
+--
+
+CREATE VIEW marketing.people_versions AS
+ SELECT h.history_id,
+    h.person_id,
+    h.valid_from,
+    h.valid_to,
+    h.operation,
+    h.row_data,
+    h.actor,
+    h.request_id,
+    h.txid
+   FROM marketing.people_history h
+UNION ALL
+ SELECT NULL::bigint AS history_id,
+    x.person_id,
+    GREATEST(x.created_at, p.last_end) AS valid_from,
+    'infinity'::timestamp with time zone AS valid_to,
+    COALESCE(m.operation,
+        CASE
+            WHEN (p.last_end IS NULL) THEN 'INSERT'::text
+            ELSE 'UPDATE'::text
+        END) AS operation,
+    to_jsonb(x.*) AS row_data,
+    COALESCE(m.actor, 'unknown'::text) AS actor,
+    m.request_id,
+    COALESCE(m.txid, (0)::bigint) AS txid
+   FROM ((marketing.people x
+     CROSS JOIN LATERAL ( SELECT max(h.valid_to) AS last_end
+           FROM marketing.people_history h
+          WHERE (h.person_id = x.person_id)) p)
+     LEFT JOIN LATERAL marketing.version_meta('people'::text, x.person_id) m(operation, actor, request_id, txid) ON (true))
+  WHERE (p.last_end IS DISTINCT FROM 'infinity'::timestamp with time zone);
+
+--
+-- Name: VIEW people_versions; Type: COMMENT; Schema: marketing; Owner: -
+--
+
+COMMENT ON VIEW marketing.people_versions IS 'Every version of marketing.people: people_history (superseded) and the live row (history_id NULL, valid_to infinity)';
 
 --
 -- Name: person_alias; Type: TABLE; Schema: marketing; Owner: -

@@ -156,12 +156,14 @@ const PeriodEnd = z
   .transform((value) => (value instanceof Date ? value : null));
 
 /**
- * One version of a company, slot or person (a row of company_history, company_slot_history or
- * people_history, with `entity` and `uid` naming the record): valid from `valid_from` until
- * `valid_to`, null for the current version.
+ * One version of a company, slot or person (a row of the company_versions,
+ * company_slot_versions or people_versions view, with `entity` and `uid` naming the record):
+ * valid from `valid_from` until `valid_to`, null for the current version. A superseded version
+ * is a stored history row (`history_id`); the current version is the record itself
+ * (`history_id` null).
  */
 export const HistoryEntry = z.object({
-  history_id: RowId,
+  history_id: RowId.nullable(),
   entity: HistoryEntity,
   uid: z.string(),
   operation: AuditOperation,

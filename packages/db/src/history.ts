@@ -15,10 +15,13 @@ import {
 import type { Queryable } from "./database.js";
 import { mapErrors } from "./errors.js";
 
+// Every version of a record (migration 015): the superseded ones stored in company_history,
+// company_slot_history and people_history, and the current one, which is the live row
+// (history_id null).
 const HISTORY_TABLES: Record<HistoryEntity, { table: string; key: string }> = {
-  company: { table: "marketing.company_history", key: "company_uid" },
-  slot: { table: "marketing.company_slot_history", key: "slot_uid" },
-  person: { table: "marketing.people_history", key: "person_id" },
+  company: { table: "marketing.company_versions", key: "company_uid" },
+  slot: { table: "marketing.company_slot_versions", key: "slot_uid" },
+  person: { table: "marketing.people_versions", key: "person_id" },
 };
 
 function entityOf(uid: string): HistoryEntity {

@@ -70,7 +70,7 @@ async function asOf(fn: string, uid: string, at: string): Promise<Array<Record<s
 
 async function counts(uid: string): Promise<{ history: number; audit: number }> {
   return one(
-    `SELECT (SELECT count(*)::int FROM marketing.company_history WHERE company_uid = $1) AS history,
+    `SELECT (SELECT count(*)::int FROM marketing.company_versions WHERE company_uid = $1) AS history,
             (SELECT count(*)::int FROM marketing.audit_log WHERE table_name = 'company' AND record_key = $1) AS audit`,
     [uid],
   );
@@ -167,7 +167,7 @@ describe("as of", () => {
     const versions = await rows<{ name: string; current: boolean }>(
       db.knex,
       `SELECT row_data ->> 'company_name' AS name, valid_to = 'infinity' AS current
-         FROM marketing.company_history WHERE company_uid = ? ORDER BY valid_from`,
+         FROM marketing.company_versions WHERE company_uid = ? ORDER BY valid_from`,
       [uid],
     );
     expect(versions).toEqual([
@@ -258,7 +258,7 @@ describe("audit log", () => {
       }),
     ]);
     const history = await one<{ actor: string; request_id: string | null }>(
-      `SELECT actor, request_id FROM marketing.company_history
+      `SELECT actor, request_id FROM marketing.company_versions
         WHERE company_uid = $1 AND row_data ->> 'apollo_company_id' = 'ap-9'`,
       [uid],
     );

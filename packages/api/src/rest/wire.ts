@@ -197,7 +197,7 @@ export const EventPage = z
   .meta({ id: "EventPage" });
 
 export const WireHistoryEntry = HistoryEntry.extend({
-  history_id: RowId,
+  history_id: RowId.nullable(),
   valid_from: DateTime,
   valid_to: DateTime.nullable(),
   txid: RowId,
