@@ -199,7 +199,7 @@ describe("a backup taken while the API writes", () => {
           "SELECT count(*)::int AS n FROM marketing.people_history h WHERE NOT EXISTS (SELECT 1 FROM marketing.people p WHERE p.person_id = h.person_id)",
         ),
         recordsWithoutCurrentHistory: await q(
-          "SELECT count(*)::int AS n FROM marketing.people p WHERE NOT EXISTS (SELECT 1 FROM marketing.people_history h WHERE h.person_id = p.person_id AND h.valid_to = 'infinity')",
+          "SELECT count(*)::int AS n FROM marketing.people p WHERE NOT EXISTS (SELECT 1 FROM marketing.people_versions h WHERE h.person_id = p.person_id AND h.valid_to = 'infinity')",
         ),
         eventsWithoutSlot: await q(
           "SELECT count(*)::int AS n FROM marketing.slot_event e WHERE NOT EXISTS (SELECT 1 FROM marketing.company_slot s WHERE s.slot_uid = e.slot_uid)",

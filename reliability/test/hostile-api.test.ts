@@ -281,7 +281,7 @@ async function invariants(db: PleDatabase): Promise<Record<string, number>> {
       "SELECT count(*)::int AS n FROM marketing.company c WHERE (SELECT count(*) FROM marketing.company_slot s WHERE s.company_uid = c.company_uid) <> 3",
     ),
     recordsWithoutCurrentVersion: await one(
-      "SELECT count(*)::int AS n FROM marketing.company c WHERE NOT EXISTS (SELECT 1 FROM marketing.company_history h WHERE h.company_uid = c.company_uid AND h.valid_to = 'infinity')",
+      "SELECT count(*)::int AS n FROM marketing.company c WHERE NOT EXISTS (SELECT 1 FROM marketing.company_versions h WHERE h.company_uid = c.company_uid AND h.valid_to = 'infinity')",
     ),
     slotsBreakingTheirState: await one(
       "SELECT count(*)::int AS n FROM marketing.company_slot WHERE (person_id IS NULL) <> (status = 'open')",

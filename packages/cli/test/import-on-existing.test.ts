@@ -20,10 +20,12 @@ const stores = () => databaseImportStores(t.db, actor);
 
 async function versions(table: "company_history" | "people_history", key: string) {
   const column = table === "company_history" ? "company_uid" : "person_id";
+  // Every version: the superseded ones stored in the history table and the current one (the row).
+  const view = table === "company_history" ? "company_versions" : "people_versions";
   const rows = await t.db
-    .knex(`marketing.${table}`)
+    .knex(`marketing.${view}`)
     .where(column, key)
-    .orderBy("history_id")
+    .orderBy("valid_from")
     .select("operation", "actor");
   return rows as Array<{ operation: string; actor: string }>;
 }

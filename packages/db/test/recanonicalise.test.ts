@@ -166,7 +166,7 @@ describe.each(KINDS)("recanonicalise after the rules changed (%s)", (kind) => {
     expect(audit.map((a) => a.record_key).sort()).toEqual([uid.joe, uid.www].sort());
     const history = await row<{ website: string }>(
       db.knex,
-      `SELECT row_data ->> 'website' AS website FROM marketing.company_history
+      `SELECT row_data ->> 'website' AS website FROM marketing.company_versions
         WHERE company_uid = ? AND valid_to = 'infinity' AND actor = ?`,
       [uid.www, actor],
     );

@@ -287,7 +287,7 @@ describe.each(KINDS)("SQL rules shared with @ple/core (%s)", (kind) => {
     expect(events.map((e) => e.event)).toEqual(["ASSIGNED", "DISPLACED", "ASSIGNED", "VACATED"]);
     const versions = await row<{ n: number }>(
       k,
-      "SELECT count(*)::int AS n FROM marketing.company_slot_history WHERE slot_uid = ?",
+      "SELECT count(*)::int AS n FROM marketing.company_slot_versions WHERE slot_uid = ?",
       [ceo],
     );
     expect(versions.n).toBe(4);
