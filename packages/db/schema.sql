@@ -1,7 +1,7 @@
 -- packages/db/schema.sql — GENERATED, do not edit: the schema after every migration
 -- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed, 015_history_superseded_only), dumped by pg_dump --schema-only from a freshly migrated database.
 -- Regenerate after changing or adding a migration: pnpm --filter @ple/db schema:dump
--- forward migrations sha256: 52525cca50ee450c5c13eb020d272d28c2066b7d781ec98652f7bf1c3b571311
+-- forward migrations sha256: 404992b71d0f3230b8b394f35fd9e1c681d775590e7af4e8339252a6c4eec0ec
 
 --
 -- PostgreSQL database dump
@@ -3692,6 +3692,7 @@ CREATE FUNCTION marketing.record_change() RETURNS trigger
     AS $$
 DECLARE
   v_key_column text := TG_ARGV[0];
+  v_table text := TG_TABLE_NAME;
   v_old jsonb := to_jsonb(OLD);
   v_new jsonb;
   v_key text;
@@ -3719,7 +3720,7 @@ BEGIN
 
   -- Who began the version OLD is (read before this change's audit row exists).
   SELECT m.operation, m.actor, m.request_id, m.txid INTO v_meta
-    FROM marketing.version_meta(TG_TABLE_NAME, v_old_key) AS m;
+    FROM marketing.version_meta(v_table, v_old_key) AS m;
 
   INSERT INTO marketing.audit_log (
     at, operation, table_name, record_key, old_values, new_values, changed_columns,

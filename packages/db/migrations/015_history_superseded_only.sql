@@ -237,13 +237,17 @@ $$;
 -- values, and the version OLD was stored as superseded (unless the update
 -- folds into a version this transaction began). TG_ARGV[0] names the key
 -- column. The history statements are written out per table so their plans
--- are cached.
+-- are cached. The table name goes to version_meta as a text variable:
+-- TG_TABLE_NAME is of type name, whose collation "C" would keep the
+-- comparison off audit_log_record_idx (measured: a sequential scan of the
+-- audit log per update).
 CREATE OR REPLACE FUNCTION marketing.record_change()
 RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 DECLARE
   v_key_column text := TG_ARGV[0];
+  v_table text := TG_TABLE_NAME;
   v_old jsonb := to_jsonb(OLD);
   v_new jsonb;
   v_key text;
@@ -271,7 +275,7 @@ BEGIN
 
   -- Who began the version OLD is (read before this change's audit row exists).
   SELECT m.operation, m.actor, m.request_id, m.txid INTO v_meta
-    FROM marketing.version_meta(TG_TABLE_NAME, v_old_key) AS m;
+    FROM marketing.version_meta(v_table, v_old_key) AS m;
 
   INSERT INTO marketing.audit_log (
     at, operation, table_name, record_key, old_values, new_values, changed_columns,
