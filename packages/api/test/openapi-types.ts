@@ -824,8 +824,8 @@ export interface components {
             checked_at: components["schemas"]["DateTime"];
         };
         HistoryEntry: {
-            /** @description A bigint key, as a decimal string. */
-            history_id: string;
+            /** @description The stored version's key, as a decimal string; null for the current version (the record itself). */
+            history_id: string | null;
             /** @enum {string} */
             entity: "company" | "slot" | "person";
             uid: string;

@@ -197,7 +197,10 @@ export const EventPage = z
   .meta({ id: "EventPage" });
 
 export const WireHistoryEntry = HistoryEntry.extend({
-  history_id: RowId.nullable(),
+  history_id: z.string().nullable().meta({
+    description:
+      "The stored version's key, as a decimal string; null for the current version (the record itself).",
+  }),
   valid_from: DateTime,
   valid_to: DateTime.nullable(),
   txid: RowId,
