@@ -1,7 +1,7 @@
 -- packages/db/schema.sql — GENERATED, do not edit: the schema after every migration
 -- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed, 015_history_superseded_only), dumped by pg_dump --schema-only from a freshly migrated database.
 -- Regenerate after changing or adding a migration: pnpm --filter @ple/db schema:dump
--- forward migrations sha256: 404992b71d0f3230b8b394f35fd9e1c681d775590e7af4e8339252a6c4eec0ec
+-- forward migrations sha256: 40c9143b4779b22a1274801fed882d2b320289420c66ef3ecf314d1f4761a160
 
 --
 -- PostgreSQL database dump

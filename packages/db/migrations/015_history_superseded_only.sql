@@ -3,11 +3,12 @@
 -- tables and temporal_tables keep it), and an INSERT's audit row names who
 -- inserted what, when, without a second copy of the values.
 --
--- Measured before this migration (20,000 companies with their 60,000 slots in
--- one statement, as an import batch writes them): the statement trigger
--- record_insert took about half the statement's time, writing per company 4
--- audit rows and 4 history rows, each with the whole row as JSON — in bytes
--- more than the company and slot rows themselves.
+-- Measured (20,000 companies with their 60,000 slots in one statement and its
+-- commit, as an import batch writes them; backend CPU, 4 alternating runs
+-- each): 2,550 ms before, 1,920 ms after. Before, record_insert wrote per
+-- company 4 audit rows and 4 history rows, each with the whole row as JSON;
+-- after a 50,000-row `ple import companies` the tables took 79 MB instead of
+-- 195 MB and the indexes 60 MB instead of 84 MB.
 --
 -- What readers see is unchanged:
 -- * marketing.company_versions, company_slot_versions and people_versions are
