@@ -331,7 +331,7 @@ describe("people_before_write: the canonical-value shortcut changes no result", 
                 p.via_trigger.column !== ts.column ||
                 p.via_trigger.detail !== ts.detail)
           ) {
-            mismatches.push({ input: p.input, ...p, ts });
+            mismatches.push({ ...p, ts });
           }
           if (p.via_trigger.value !== undefined) stored++;
         }
