@@ -1,7 +1,7 @@
 -- packages/db/schema.sql — GENERATED, do not edit: the schema after every migration
--- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed, 015_history_superseded_only), dumped by pg_dump --schema-only from a freshly migrated database.
+-- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed, 015_history_superseded_only, 016_people_import_speed), dumped by pg_dump --schema-only from a freshly migrated database.
 -- Regenerate after changing or adding a migration: pnpm --filter @ple/db schema:dump
--- forward migrations sha256: 40c9143b4779b22a1274801fed882d2b320289420c66ef3ecf314d1f4761a160
+-- forward migrations sha256: ff4ff849018b49f644642728e8d20acf85baf8f085cae7560aa3e89b491a867e
 
 --
 -- PostgreSQL database dump
@@ -2834,11 +2834,23 @@ $_$;
 
 CREATE FUNCTION marketing.people_before_write() RETURNS trigger
     LANGUAGE plpgsql
-    AS $$
+    AS $_$
 BEGIN
-  NEW.name := marketing.normalise_name(NEW.name, 'name');
-  NEW.email := marketing.normalise_email(NEW.email);
-  IF NEW.linkedin_url IS NOT NULL THEN
+  IF NOT coalesce(NEW.name ~ '^[!-~]([ -~]*[!-~])?$' AND strpos(NEW.name, '  ') = 0
+                  AND length(NEW.name) <= 300, false) THEN
+    NEW.name := marketing.normalise_name(NEW.name, 'name');
+  END IF;
+  IF NOT coalesce(NEW.email ~ '^[a-z0-9!#$%&''*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&''*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$'
+                  AND strpos(NEW.email, '@') <= 65
+                  AND length(NEW.email) - strpos(NEW.email, '@') <= 63
+                  AND NEW.email !~ '\.([0-9]+|0x[0-9a-f]*)$'
+                  AND NEW.email !~ '[@.]xn--'
+                  AND NEW.email NOT LIKE '%.localhost', false) THEN
+    NEW.email := marketing.normalise_email(NEW.email);
+  END IF;
+  IF NEW.linkedin_url IS NOT NULL
+     AND NOT (NEW.linkedin_url ~ '^https://www\.linkedin\.com/in/[a-z0-9_-]+$'
+              AND length(NEW.linkedin_url) BETWEEN 31 AND 128) THEN
     NEW.linkedin_url := marketing.normalise_linkedin_url(NEW.linkedin_url);
   END IF;
   IF TG_OP = 'UPDATE' THEN
@@ -2849,7 +2861,7 @@ BEGIN
   END IF;
   RETURN NEW;
 END;
-$$;
+$_$;
 
 --
 -- Name: people_company_of_slot(); Type: FUNCTION; Schema: marketing; Owner: -
@@ -5554,6 +5566,12 @@ CREATE INDEX people_company_uid_idx ON marketing.people USING btree (company_uid
 --
 
 CREATE INDEX people_history_uid_valid_from_idx ON marketing.people_history USING btree (person_id, valid_from);
+
+--
+-- Name: people_linkedin_url_idx; Type: INDEX; Schema: marketing; Owner: -
+--
+
+CREATE INDEX people_linkedin_url_idx ON marketing.people USING btree (linkedin_url);
 
 --
 -- Name: people_lower_name_idx; Type: INDEX; Schema: marketing; Owner: -

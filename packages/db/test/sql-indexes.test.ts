@@ -1,5 +1,5 @@
 /**
- * Migration 005 and the unique constraints: the API's look-ups use indexes
+ * Migrations 005 and 016 and the unique constraints: the API's and the imports' look-ups use indexes
  * (EXPLAIN on a few thousand rows, with sequential scans priced out so the
  * answer does not depend on table statistics).
  */
@@ -21,7 +21,8 @@ beforeAll(async () => {
        FROM generate_series(1, 2000) AS g`,
   );
   await db.knex.raw(
-    `SELECT marketing.insert_person('Person ' || g, 'person-' || g || '@example.com')
+    `SELECT marketing.insert_person('Person ' || g, 'person-' || g || '@example.com',
+                                    'https://www.linkedin.com/in/person-' || g)
        FROM generate_series(1, 2000) AS g`,
   );
   await db.knex.raw("ANALYZE");
@@ -58,6 +59,20 @@ describe("look-ups use their indexes", () => {
       "SELECT * FROM marketing.people WHERE email = ?",
       ["person-7@example.com"],
       "people_email_key",
+    ],
+    [
+      "person by LinkedIn URL (match_person's identity check, 016)",
+      "SELECT person_id FROM marketing.people WHERE linkedin_url = ? AND person_id <> ? ORDER BY person_id LIMIT 1",
+      ["https://www.linkedin.com/in/person-7", "PE-20261126-000007"],
+      "people_linkedin_url_idx",
+    ],
+    [
+      "people holding a batch's LinkedIn URLs (bulk import, 016)",
+      `SELECT r.i, p.person_id
+         FROM json_to_recordset(?::json) AS r(i integer, linkedin_url text)
+         JOIN marketing.people AS p ON p.linkedin_url = r.linkedin_url`,
+      [JSON.stringify([{ i: 0, linkedin_url: "https://www.linkedin.com/in/person-7" }])],
+      "people_linkedin_url_idx",
     ],
     [
       "company name search",
@@ -117,7 +132,7 @@ describe("look-ups use their indexes", () => {
     });
   }
 
-  it("every index of migration 005 is valid", async () => {
+  it("every index of migrations 005 and 016 is valid", async () => {
     const invalid = await rows(
       db.knex,
       `SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
