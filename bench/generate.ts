@@ -203,18 +203,23 @@ export function exportRow(i: number): string[] {
   ];
 }
 
-/** Writes an export of n rows; returns the file's size in bytes. */
-export async function writeExport(path: string, n: number): Promise<number> {
+/** Writes a CSV of a header and n rows; returns the file's size in bytes. */
+async function writeCsv(
+  path: string,
+  header: readonly string[],
+  n: number,
+  row: (i: number) => string[],
+): Promise<number> {
   const out = createWriteStream(path, { encoding: "utf8" });
   let bytes = 0;
   const write = async (line: string) => {
     bytes += Buffer.byteLength(line);
     if (!out.write(line)) await once(out, "drain");
   };
-  await write(`${HEADER.map(csv).join(",")}\r\n`);
+  await write(`${header.map(csv).join(",")}\r\n`);
   let chunk = "";
   for (let i = 0; i < n; i++) {
-    chunk += `${exportRow(i).map(csv).join(",")}\r\n`;
+    chunk += `${row(i).map(csv).join(",")}\r\n`;
     if (chunk.length > 1 << 16) {
       await write(chunk);
       chunk = "";
@@ -224,6 +229,11 @@ export async function writeExport(path: string, n: number): Promise<number> {
   out.end();
   await once(out, "finish");
   return bytes;
+}
+
+/** Writes an export of n rows; returns the file's size in bytes. */
+export function writeExport(path: string, n: number): Promise<number> {
+  return writeCsv(path, HEADER, n, exportRow);
 }
 
 /** The companies an import of the first n rows should end with (k of every "new" row). */
@@ -323,24 +333,6 @@ export function contactRow(j: number): string[] {
 }
 
 /** Writes a contact export of n rows; returns the file's size in bytes. */
-export async function writeContacts(path: string, n: number): Promise<number> {
-  const out = createWriteStream(path, { encoding: "utf8" });
-  let bytes = 0;
-  const write = async (line: string) => {
-    bytes += Buffer.byteLength(line);
-    if (!out.write(line)) await once(out, "drain");
-  };
-  await write(`${CONTACT_HEADER.map(csv).join(",")}\r\n`);
-  let chunk = "";
-  for (let j = 0; j < n; j++) {
-    chunk += `${contactRow(j).map(csv).join(",")}\r\n`;
-    if (chunk.length > 1 << 16) {
-      await write(chunk);
-      chunk = "";
-    }
-  }
-  if (chunk) await write(chunk);
-  out.end();
-  await once(out, "finish");
-  return bytes;
+export function writeContacts(path: string, n: number): Promise<number> {
+  return writeCsv(path, CONTACT_HEADER, n, contactRow);
 }
