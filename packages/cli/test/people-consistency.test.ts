@@ -114,6 +114,49 @@ describe("an erasure survives the next import", () => {
   });
 });
 
+describe("a stored person whose email is suppressed later", () => {
+  it("is found as existing by the dry run and the real run alike; a new one is SUPPRESSED", async () => {
+    const dir = tempDir();
+    const file = writeTemp(
+      dir,
+      "contacts.csv",
+      [
+        "First Name,Last Name,Title,Company,Email,Website",
+        "Nadia,Quell,CEO,Quell Co,nadia@quell.example,quell.example",
+        "",
+      ].join("\n"),
+    );
+    expect((await cli(["import", "people", file, "--json"])).json()).toMatchObject({
+      created: 1,
+    });
+    const added = await cli(["suppression", "add", "nadia@quell.example", "--reason", "objected"]);
+    expect(added.code).toBe(0);
+    const more = writeTemp(
+      dir,
+      "more.csv",
+      [
+        "First Name,Last Name,Title,Company,Email,Website",
+        "Nadia,Quell,CEO,Quell Co,nadia@quell.example,quell.example",
+        "Otto,Quell,CFO,Quell Co,otto@quell.example,quell.example",
+        "",
+      ].join("\n"),
+    );
+    await cli(["suppression", "add", "otto@quell.example", "--reason", "objected"]);
+    const count = await peopleCount();
+    const dry = (
+      await cli(["import", "people", more, "--on-existing", "skip", "--dry-run", "--json"])
+    ).json();
+    const real = (await cli(["import", "people", more, "--on-existing", "skip", "--json"])).json();
+    for (const run of [dry, real]) {
+      expect(run).toMatchObject({ created: 0, existing: 1, rejected: 1 });
+      expect(run.rejects).toEqual([
+        expect.objectContaining({ row_number: 2, error_code: "SUPPRESSED", field: "email" }),
+      ]);
+    }
+    expect(await peopleCount()).toBe(count);
+  });
+});
+
 describe("ple suppression", () => {
   it("adds, lists and removes (with a reason), and the identity is refused meanwhile", async () => {
     expect((await cli(["suppression", "add", "Olive@Objects.example"])).code).toBe(2);

@@ -106,8 +106,9 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       return found?.company_uid ?? null;
     },
     async findPerson(email: string, linkedinUrl?: string | null) {
-      await refuseSuppressed(q, { email, linkedin_url: linkedinUrl });
       const found = await orNull(getPerson(q, { email }), "PERSON_NOT_FOUND");
+      // Only a row that would create a person is refused, as suppressedImportRows decides.
+      if (found === null) await refuseSuppressed(q, { email, linkedin_url: linkedinUrl });
       return found?.person_id ?? null;
     },
     async recordValidations(results) {

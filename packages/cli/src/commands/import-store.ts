@@ -34,8 +34,9 @@ export interface ImportStore {
   /** The uid back when the company exists. */
   companyExists(companyUid: CompanyUid): Promise<CompanyUid | null>;
   /**
-   * The person_id of the person with this (normalised) email, if any; SUPPRESSED when the email
-   * or LinkedIn URL is on the suppression list (as creating the person would be).
+   * The person_id of the person with this (normalised) email, if any; when there is none,
+   * SUPPRESSED if the email or LinkedIn URL is on the suppression list (as creating the person
+   * would be). A person already stored is found, suppressed or not, as the real run finds them.
    */
   findPerson(email: string, linkedinUrl?: string | null): Promise<PersonId | null>;
   /** Creates a company or applies company.on_existing (default skip) to the one it names. */
