@@ -623,26 +623,6 @@ function missingOutcome(): never {
   throw new PleError("INTERNAL", "bulk import left a row without an outcome");
 }
 
-/**
- * Locks the slots among slotUids that exist, in slot_uid order, until the caller's transaction
- * ends: an import that then links people into them in file order cannot deadlock with another
- * import linking into the same slots in another order (they queue on the first shared slot).
- */
-export async function lockImportSlots(q: Queryable, slotUids: readonly string[]): Promise<void> {
-  if (slotUids.length === 0) return;
-  try {
-    await q.raw(
-      `SELECT s.slot_uid FROM marketing.company_slot AS s
-        WHERE s.slot_uid IN (SELECT json_array_elements_text(?::json))
-        ORDER BY s.slot_uid
-          FOR UPDATE OF s`,
-      [JSON.stringify([...new Set(slotUids)])],
-    );
-  } catch (err) {
-    throw toPleError(err);
-  }
-}
-
 // ---------------------------------------------------------------------------
 // People (idempotent by normalised email, as marketing.insert_person)
 // ---------------------------------------------------------------------------
