@@ -2,7 +2,7 @@
  * Writing (or, in a dry run, looking up) a part of a people import batch in one transaction,
  * set-based: the rows the suppression list refuses found in one statement, the companies the
  * other rows name created through the company import's planner (importCompanyBatch), the people
- * in one INSERT … SELECT (importPersonBatch), their Apollo "Email Status" results in one UPDATE,
+ * in one INSERT … SELECT (importPersonBatch) with their Apollo "Email Status" results,
  * and their slot links decided as in file order and written in one UPDATE (linkImportedPeople).
  * A batch the set-based path cannot take goes row by row, a savepoint per row, so that exactly
  * the bad row is rejected.
