@@ -224,3 +224,182 @@ describe("two company batches at once", () => {
     }
   });
 });
+
+/** Stored companies for the contacts to name: par-co-K.example, Apollo id apc-K. */
+function accountsCsv(n: number): string {
+  const lines = ["name,website,apollo_company_id"];
+  for (let k = 0; k < n; k++) lines.push(`Company ${k},par-co-${k}.example,apc-${k}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Contacts naming the stored companies by UID, website, Apollo id or name + website (so rows of
+ * neighbouring batches name one company in different ways and compete for its slots), companies
+ * created in the file and named again later, emails and LinkedIn URLs of the batch before in
+ * other spellings, a UID nobody has, and bad rows.
+ */
+function contactsCsv(rows: number, uids: readonly string[]): string {
+  const lines = [
+    "name,email,linkedin_url,title,company_uid,company_name,website,apollo_company_id",
+  ];
+  const titles = [
+    "CEO",
+    "Chief Financial Officer",
+    "Head of People",
+    "Engineer",
+    "Co-Founder & CEO",
+  ];
+  for (let i = 0; i < rows; i++) {
+    const k = Math.floor(i / 3) % uids.length;
+    let email = `p${i}@people.example`;
+    let linkedin = i % 4 === 0 ? "" : `https://www.linkedin.com/in/p-${i}`;
+    if (i % 7 === 3 && i >= 9) email = `P${i - 9}@PEOPLE.EXAMPLE`; // the batch before, mostly
+    if (i % 11 === 5 && i >= 8) linkedin = `https://linkedin.com/in/p-${i - 8}/`; // someone else's
+    if (i % 29 === 0) email = "not an email";
+    let cells = ["", "", "", ""]; // company_uid, company_name, website, apollo_company_id
+    switch (i % 4) {
+      case 0:
+        cells = [uids[k] ?? "", "", "", ""];
+        break;
+      case 1:
+        cells = ["", "", `https://www.par-co-${k}.example/`, ""];
+        break;
+      case 2:
+        cells = ["", "", "", `apc-${k}`];
+        break;
+      default:
+        cells = ["", `Company ${k} Renamed`, `par-co-${k}.example`, `apc-${k}`];
+    }
+    if (i % 13 === 0)
+      cells = ["", `New ${Math.floor(i / 26)}`, `par-new-${Math.floor(i / 26)}.example`, ""];
+    if (i % 13 === 7) cells = ["", "", `par-new-${Math.floor(i / 26)}.example`, ""];
+    if (i % 37 === 0) cells = ["CO-20990101-000001", "", "", ""];
+    lines.push(
+      [`Person ${i}`, email, linkedin, titles[i % titles.length] ?? "", ...cells].join(","),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+describe("two people batches at once", () => {
+  let parallel: TestDatabase;
+  let serial: TestDatabase;
+  beforeAll(async () => {
+    [parallel, serial] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  });
+  afterAll(async () => {
+    await Promise.all([parallel?.drop(), serial?.drop()]);
+  });
+
+  /** Who holds which slot, and each person's fields and company, by email and website. */
+  async function peopleState(db: PleDatabase) {
+    const result = await db.knex.raw<{ rows: Array<Record<string, string | null>> }>(
+      `SELECT p.email, p.name, p.linkedin_url, p.title, c.website, s.role, s.status
+         FROM marketing.people AS p
+         LEFT JOIN marketing.company AS c ON c.company_uid = p.company_uid
+         LEFT JOIN marketing.company_slot AS s ON s.person_id = p.person_id
+        ORDER BY p.email`,
+    );
+    return result.rows;
+  }
+
+  it("ends exactly as one batch at a time: the same people, companies, links and rejects", async () => {
+    const dir = tempDir();
+    const accounts = writeTemp(dir, "accounts.csv", accountsCsv(40));
+    const actor = "test:parallel";
+    for (const db of [parallel, serial]) {
+      await runImport("companies", counting(databaseImportStores(db.db, actor), 1).factory, {
+        file: accounts,
+      });
+    }
+    const uids = (await companyRows(serial.db)).length;
+    expect(uids).toBe(40);
+    const stored = await serial.db.knex.raw<{ rows: Array<{ company_uid: string }> }>(
+      "SELECT company_uid FROM marketing.company ORDER BY website",
+    );
+    const byWebsite = stored.rows.map((r) => r.company_uid);
+    const file = writeTemp(dir, "contacts.csv", contactsCsv(700, byWebsite));
+
+    const two = counting(databaseImportStores(parallel.db, actor), 2);
+    const one = counting(databaseImportStores(serial.db, actor), 1);
+    // Every other batch transaction links late, so that a row of the next batch that went ahead
+    // when it should have waited would take a slot first.
+    let calls = 0;
+    const withLookups = (factory: ImportStoreFactory, db: PleDatabase): ImportStoreFactory => ({
+      ...factory,
+      companiesNamed: (refs) =>
+        databaseImportStores(db, actor).companiesNamed?.(refs) ?? Promise.resolve([]),
+      batch: (dryRun, fn) =>
+        factory.batch(dryRun, (store) => {
+          const late = ++calls % 2 === 1;
+          return fn({
+            ...store,
+            async linkPeople(links) {
+              if (late) await new Promise((done) => setTimeout(done, 40));
+              return store.linkPeople(links);
+            },
+          });
+        }),
+    });
+    const a = await runImport("people", withLookups(two.factory, parallel.db), {
+      file,
+      batchSize: 10,
+    });
+    const b = await runImport("people", one.factory, { file, batchSize: 10 });
+    expect(two.seen.most).toBe(2);
+    expect(one.seen.most).toBe(1);
+
+    // Person ids and the UIDs of companies the file creates are handed out in the order the
+    // writes reach the database: a conflict's slot is compared by its company's website.
+    const websites = async (db: PleDatabase) => {
+      const result = await db.knex.raw<{ rows: Array<{ company_uid: string; website: string }> }>(
+        "SELECT company_uid, website FROM marketing.company",
+      );
+      return new Map(result.rows.map((r) => [r.company_uid, r.website]));
+    };
+    const comparable = (s: ImportSummary, site: Map<string, string>) => ({
+      ...s,
+      duration_ms: 0,
+      rejects: s.rejects.map((r) => ({
+        ...r,
+        message: r.message.replace(/\b(PE|CO)-\d{8}-\d{6}\b/g, "$1-…"),
+      })),
+      slot_conflicts: s.slot_conflicts?.map(({ person_id: _, slot_uid, ...c }) => ({
+        ...c,
+        slot: slot_uid.replace(
+          /^SL-(.*)-(CEO|CFO|HR)$/,
+          (_m, uid: string, role: string) => `${site.get(uid)} ${role}`,
+        ),
+      })),
+    });
+    expect(comparable(a, await websites(parallel.db))).toEqual(
+      comparable(b, await websites(serial.db)),
+    );
+    expect(a.created).toBeGreaterThan(400);
+    expect(a.updated + a.unchanged).toBeGreaterThan(30);
+    expect(a.rejected).toBeGreaterThan(30);
+    expect(a.rejects.map((r) => r.error_code)).toEqual(
+      expect.arrayContaining(["VALIDATION_FAILED", "COMPANY_NOT_FOUND", "IDENTITY_CONFLICT"]),
+    );
+    expect(a.linked).toBeGreaterThan(50);
+    expect(a.slot_conflicts?.length).toBeGreaterThan(20);
+
+    expect(await peopleState(parallel.db)).toEqual(await peopleState(serial.db));
+    expect(await companyRows(parallel.db)).toEqual(await companyRows(serial.db));
+    const counts = async (db: PleDatabase) =>
+      Object.fromEntries((await databaseChecksums(db.knex)).map((t) => [t.table, t.rows]));
+    const [ca, cb] = await Promise.all([counts(parallel.db), counts(serial.db)]);
+    // Not company_slot_history: a slot created by a batch's first transaction and linked by its
+    // second keeps the open version as history, where one transaction folds it away.
+    for (const table of ["people", "company", "company_slot", "audit_log", "slot_event", "event"]) {
+      expect(ca[table], table).toBe(cb[table]);
+    }
+
+    // A re-run, two batches at once, creates nothing.
+    const again = await runImport("people", databaseImportStores(parallel.db, actor), {
+      file,
+      batchSize: 10,
+    });
+    expect(again.created).toBe(0);
+  });
+});

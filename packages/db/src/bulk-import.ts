@@ -136,14 +136,25 @@ const COMPANY_LOOKUP_SQL = `
    WHERE x.alias_kind = 'apollo_company_id' AND x.alias_value IN (SELECT key FROM a)`;
 
 /** What the table holds under these rows' websites and Apollo ids. */
-export async function lookupHeldCompanies(
+export function lookupHeldCompanies(
   q: Queryable,
   rows: readonly BulkCompanyRow[],
 ): Promise<HeldCompanies> {
-  const websites = [...new Set(rows.map((r) => r.website))];
-  const apollos = [
-    ...new Set(rows.flatMap((r) => (r.apollo_company_id ? [r.apollo_company_id] : []))),
-  ];
+  return lookupCompanyKeys(
+    q,
+    rows.map((r) => r.website),
+    rows.flatMap((r) => (r.apollo_company_id ? [r.apollo_company_id] : [])),
+  );
+}
+
+/** The companies stored (or kept by a merge) under these canonical websites and Apollo ids. */
+export async function lookupCompanyKeys(
+  q: Queryable,
+  websiteKeys: readonly string[],
+  apolloKeys: readonly string[],
+): Promise<HeldCompanies> {
+  const websites = [...new Set(websiteKeys)];
+  const apollos = [...new Set(apolloKeys)];
   const found = await q.raw<{ rows: Array<{ k: "w" | "a"; key: string; company_uid: string }> }>(
     COMPANY_LOOKUP_SQL,
     [JSON.stringify(websites), JSON.stringify(apollos)],
@@ -156,6 +167,55 @@ export async function lookupHeldCompanies(
     if (!map.has(r.key)) map.set(r.key, r.company_uid as CompanyUid);
   }
   return { byWebsite, byApollo };
+}
+
+/** A company as an import row names it: by UID, canonical website or Apollo id. */
+export interface CompanyReference {
+  company_uid?: string | null;
+  website?: string | null;
+  apollo_company_id?: string | null;
+}
+
+/**
+ * The stored companies each reference names now (read only, in one statement per kind of key):
+ * the company of its UID, the one of its website and the one of its Apollo id (a merged-away
+ * company's website or Apollo id names the company kept); null for a UID no company has. The
+ * people import asks this of two batches to tell which rows of the later one may touch a company
+ * of the earlier one while that is still being written.
+ */
+export async function companiesNamed(
+  q: Queryable,
+  refs: readonly CompanyReference[],
+): Promise<Array<CompanyUid[] | null>> {
+  try {
+    const uids = [...new Set(refs.flatMap((r) => (r.company_uid ? [r.company_uid] : [])))];
+    const held = await lookupCompanyKeys(
+      q,
+      refs.flatMap((r) => (r.website ? [r.website] : [])),
+      refs.flatMap((r) => (r.apollo_company_id ? [r.apollo_company_id] : [])),
+    );
+    const stored = new Set<string>();
+    if (uids.length > 0) {
+      const found = await q.raw<{ rows: Array<{ company_uid: string }> }>(
+        `SELECT c.company_uid FROM marketing.company AS c
+          WHERE c.company_uid IN (SELECT json_array_elements_text(?::json))`,
+        [JSON.stringify(uids)],
+      );
+      for (const r of found.rows) stored.add(r.company_uid);
+    }
+    return refs.map((r) => {
+      if (r.company_uid && !stored.has(r.company_uid)) return null;
+      const named = new Set<CompanyUid>();
+      if (r.company_uid) named.add(r.company_uid as CompanyUid);
+      const byWebsite = r.website ? held.byWebsite.get(r.website) : undefined;
+      const byApollo = r.apollo_company_id ? held.byApollo.get(r.apollo_company_id) : undefined;
+      if (byWebsite) named.add(byWebsite);
+      if (byApollo) named.add(byApollo);
+      return [...named];
+    });
+  } catch (err) {
+    throw toPleError(err);
+  }
 }
 
 /**

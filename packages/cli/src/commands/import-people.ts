@@ -9,7 +9,7 @@
  */
 import { type CompanyUid, formatSlotUid, isPleError, type PersonId, PleError } from "@ple/core";
 import type { OnExisting } from "@ple/db";
-import { isRetryable, retrying } from "./import-pipeline.js";
+import { ALWAYS_WAITS, isRetryable, retrying } from "./import-pipeline.js";
 import { ownCopy, type ParsedRow, type PersonRow, rejectFrom } from "./import-rows.js";
 import type { ImportStore, ImportStoreFactory } from "./import-store.js";
 import {
@@ -74,6 +74,51 @@ async function suppressionError(store: ImportStore, person: PersonRow): Promise<
     throw err;
   }
   throw new RowByRow();
+}
+
+/**
+ * What a contact row shares with the rows of the batch before when two batches are written at
+ * once (splitOnPrior): its email and LinkedIn URL (the person it finds or creates), the company
+ * UID, website and Apollo id it names (the company it finds, creates or fills) and every stored
+ * company those name now (`c:` keys, looked up by `resolve`), so that two rows naming one stored
+ * company in different ways, and so perhaps competing for one of its slots, are kept in file
+ * order. A row naming a company UID nobody has yet waits for the batch before, which may create
+ * it. Null when the store cannot look companies up outside a batch: one batch at a time then.
+ */
+export function peopleKeys(stores: ImportStoreFactory): {
+  keysOf: (row: ParsedRow<PersonRow>) => string[];
+  resolve: (rows: readonly ParsedRow<PersonRow>[]) => Promise<void>;
+} | null {
+  const companiesNamed = stores.companiesNamed?.bind(stores);
+  if (companiesNamed === undefined) return null;
+  const named = new WeakMap<ParsedRow<PersonRow>, readonly CompanyUid[] | null>();
+  const reference = ({ parsed: p }: ParsedRow<PersonRow>) => ({
+    company_uid: p.companyUid,
+    website: p.company?.website ?? p.companyRef?.website ?? null,
+    apollo_company_id: p.company?.apollo_company_id ?? p.companyRef?.apolloCompanyId ?? null,
+  });
+  return {
+    keysOf(row) {
+      const { person } = row.parsed;
+      const ref = reference(row);
+      const keys = [`e:${person.email}`];
+      if (person.linkedin_url) keys.push(`l:${person.linkedin_url}`);
+      if (ref.company_uid) keys.push(`c:${ref.company_uid}`);
+      if (ref.website) keys.push(`w:${ref.website}`);
+      if (ref.apollo_company_id) keys.push(`a:${ref.apollo_company_id}`);
+      const companies = named.get(row);
+      if (companies === null) keys.push(ALWAYS_WAITS);
+      for (const uid of companies ?? []) keys.push(`c:${uid}`);
+      return keys;
+    },
+    async resolve(rows) {
+      const naming = rows.filter(
+        (r) => r.parsed.companyUid !== null || r.parsed.company || r.parsed.companyRef,
+      );
+      const found = await companiesNamed(naming.map(reference));
+      for (const [index, row] of naming.entries()) named.set(row, found[index] ?? []);
+    },
+  };
 }
 
 export function peoplePartWriter(

@@ -4,9 +4,10 @@
  * applied in file order. This module also holds the import's one retry layer (retrying): the
  * database layer does not retry, it reports a lost race as a retryable PleError.
  *
- * A company import on a server may write two batches at once: the later batch's rows that share
- * no website or Apollo id with the batch before go at once, the others once the batch before
- * has committed (splitOnPrior), so the result is exactly the file written in order.
+ * An import on a server may write two batches at once: the later batch's rows that share no key
+ * (a company import: website, Apollo id; a people import: email, LinkedIn URL, the companies a
+ * row names) with the batch before go at once, the others once the batch before has committed
+ * (splitOnPrior), so the result is exactly the file written in order.
  */
 import { isPleError } from "@ple/core";
 import type { Batch, ParsedRow } from "./import-rows.js";
@@ -47,6 +48,9 @@ export async function retrying<T>(attempt: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A key that holds its row back whenever there is a batch before (what it needs may be there). */
+export const ALWAYS_WAITS = "*";
+
 /**
  * Splits a batch into the rows that can be written while the batch before is still being
  * written and those that must wait for it. A row waits when one of its keys (website, Apollo
@@ -66,7 +70,7 @@ export function splitOnPrior<T>(
   const waiting = new Set<string>();
   for (const item of items) {
     const keys = keysOf(item);
-    if (keys.some((k) => priorKeys.has(k) || waiting.has(k))) {
+    if (keys.some((k) => k === ALWAYS_WAITS || priorKeys.has(k) || waiting.has(k))) {
       later.push(item);
       for (const k of keys) waiting.add(k);
     } else {
@@ -81,6 +85,12 @@ export interface PipelineOptions<T> {
   depth: number;
   /** A row's keys: rows sharing one with the batch before wait for it (depth > 1). */
   keysOf: (row: ParsedRow<T>) => readonly string[];
+  /**
+   * Looks up, before a batch is split (depth > 1), what keysOf needs of the database for these
+   * rows: the batch's and, again, the batch before's, whose own batch before has committed by
+   * then. Without it, keysOf reads the rows alone.
+   */
+  resolve?: (rows: readonly ParsedRow<T>[]) => Promise<void>;
   /** Writes some rows of a batch in one transaction (retried there after a lost race). */
   writePart: (
     planned: readonly ParsedRow<T>[],
@@ -97,8 +107,12 @@ export interface Pipeline<T> {
 }
 
 export function batchPipeline<T>(options: PipelineOptions<T>): Pipeline<T> {
-  const { depth, keysOf, writePart, onBatch } = options;
-  const inFlight: Array<{ applied: Promise<() => void>; keys: ReadonlySet<string> }> = [];
+  const { depth, keysOf, resolve, writePart, onBatch } = options;
+  const inFlight: Array<{
+    batch: Batch<T>;
+    applied: Promise<() => void>;
+    keys: ReadonlySet<string>;
+  }> = [];
 
   /** Writes a batch; resolves once all its rows are committed, to applying it. */
   const runBatch = async (
@@ -140,6 +154,12 @@ export function batchPipeline<T>(options: PipelineOptions<T>): Pipeline<T> {
     async send(batch) {
       while (inFlight.length >= depth) await settleFirst();
       const before = inFlight.at(-1);
+      if (depth > 1 && resolve !== undefined) {
+        await resolve(
+          before === undefined ? batch.planned : [...before.batch.planned, ...batch.planned],
+        );
+        if (before !== undefined) before.keys = new Set(before.batch.planned.flatMap(keysOf));
+      }
       const prior =
         before === undefined
           ? null
@@ -152,7 +172,7 @@ export function batchPipeline<T>(options: PipelineOptions<T>): Pipeline<T> {
       // unhandled while the next batch is read.
       applied.catch(() => {});
       const keys = depth > 1 ? new Set(batch.planned.flatMap(keysOf)) : new Set<string>();
-      inFlight.push({ applied, keys });
+      inFlight.push({ batch, applied, keys });
     },
     async finish() {
       while (inFlight.length > 0) await settleFirst();

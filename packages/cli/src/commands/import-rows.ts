@@ -4,7 +4,7 @@
  */
 import {
   type CompanyCells,
-  CompanyCreateInput,
+  type CompanyCreateInput,
   type CompanyUid,
   CompanyUidSchema,
   isPleError,

@@ -5,6 +5,7 @@
  */
 import { type CompanyUid, isPleError, type PersonId } from "@ple/core";
 import {
+  companiesNamed,
   getCompany,
   getPerson,
   importCompanyBatch,
@@ -198,6 +199,7 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
     // Two batches at once on a server (a pool of connections); one on the embedded database,
     // whose single connection would only queue them.
     parallelBatches: db.kind === "server" ? 2 : 1,
+    companiesNamed: (refs) => companiesNamed(db.knex, refs),
     async batch(dryRun, fn) {
       // Rejects recorded by this batch, known only once it commits.
       const recorded = new Map<string, Set<string>>();

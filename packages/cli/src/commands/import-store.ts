@@ -9,6 +9,7 @@ import type {
 import type {
   CompanyImportOutcome,
   CompanyPreviewOutcome,
+  CompanyReference,
   DryRunMemory,
   ImportedValidation,
   OnExisting,
@@ -114,4 +115,10 @@ export interface ImportStoreFactory {
    * the next batch's independent rows while the batch before is still being written.
    */
   readonly parallelBatches?: number;
+  /**
+   * For each reference, the stored companies its UID, website and Apollo id name now (null: a
+   * UID no company has); read only, outside any batch. A people import writes two batches at
+   * once only where the store answers this (see peopleKeys).
+   */
+  companiesNamed?(refs: readonly CompanyReference[]): Promise<Array<CompanyUid[] | null>>;
 }

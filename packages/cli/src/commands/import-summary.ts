@@ -177,11 +177,18 @@ export class ImportTally {
   /** A batch's parts, once all of them are done. */
   addBatch(parts: readonly PartResult[]): void {
     const rejects: RejectedRow[] = [];
+    const conflicts = this.conflicts.length;
     for (const part of parts) {
       for (const out of part.outcomes) this.add(out);
       rejects.push(...part.rejects);
     }
     rejects.sort((a, b) => a.row_number - b.row_number);
+    // A batch written in two parts (the rows held back for the batch before come second): its
+    // slot conflicts in file order too.
+    if (parts.length > 1) {
+      const batch = this.conflicts.splice(conflicts).sort((a, b) => a.row_number - b.row_number);
+      this.conflicts.push(...batch);
+    }
     this.summary.rejected += rejects.length;
     this.summary.rejects.push(...rejects);
   }

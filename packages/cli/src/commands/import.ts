@@ -21,7 +21,7 @@ import { type CsvRow, openCsv } from "../csv-source.js";
 import { companyColumns, personColumns } from "../import-columns.js";
 import type { ProgressUpdate } from "../progress.js";
 import { companyKeys, companyPartWriter } from "./import-companies.js";
-import { peoplePartWriter } from "./import-people.js";
+import { peopleKeys, peoplePartWriter } from "./import-people.js";
 import { batchPipeline } from "./import-pipeline.js";
 import {
   addRow,
@@ -118,9 +118,12 @@ export async function runImport(
   } else {
     const cols = personColumns(csv.header);
     const source = isApolloExport(csv.header) ? "apollo" : "csv";
+    // Two batches at once where the store can tell which rows depend on the batch before.
+    const keys = dryRun ? null : peopleKeys(stores);
     const pipeline = batchPipeline<PersonRow>({
-      depth: 1,
-      keysOf: () => [],
+      depth: keys === null ? 1 : Math.max(1, stores.parallelBatches ?? 1),
+      keysOf: keys?.keysOf ?? (() => []),
+      ...(keys === null ? {} : { resolve: keys.resolve }),
       writePart: peoplePartWriter(stores, file, dryRun, source, onExisting),
       onBatch,
     });
