@@ -345,6 +345,22 @@ describe("importCompanyBatch", () => {
     expect(roles.sort()).toEqual(["CEO", "CFO", "HR"]);
   });
 
+  it("compiles nothing with JIT for the rest of the batch's transaction, and only there", async () => {
+    const jit = async (q: Queryable) =>
+      (await q.raw<{ rows: Array<{ jit: string }> }>("SELECT current_setting('jit') AS jit"))
+        .rows[0]?.jit;
+    const before = await jit(bulk.db.knex);
+    expect(before).toBe("on");
+    const inBatch = await withActor(bulk.db, ACTOR, async (trx) => {
+      await importCompanyBatch(trx, [{ company_name: "No Jit", website: "no-jit.example" }]);
+      const companies = await jit(trx);
+      await importPersonBatch(trx, [{ name: "No Jit", email: "no-jit@no-jit.example" }]);
+      return [companies, await jit(trx)];
+    });
+    expect(inBatch).toEqual(["off", "off"]);
+    expect(await jit(bulk.db.knex)).toBe(before);
+  });
+
   it("never creates a company twice when two imports of overlapping files run at once", async () => {
     const make = (from: number, to: number): BulkCompanyRow[] =>
       Array.from({ length: to - from }, (_, k) => ({
