@@ -10,7 +10,10 @@
 import {
   LinkedinUrlSchema,
   mapApolloEmailStatus,
+  normaliseLinkedinUrl,
+  normaliseTitle,
   parseInput,
+  type Result,
   TitleSchema,
   type ValidationStatus,
 } from "@ple/core";
@@ -34,10 +37,14 @@ export interface OptionalPersonFields {
   title?: string;
 }
 
+// Each field's normaliser, and its schema for the message of a value the normaliser refuses
+// (the schema's own, as parsePersonCells gives it).
 const OPTIONAL_FIELDS = [
-  ["linkedin_url", LinkedinUrlSchema],
-  ["title", TitleSchema],
-] as const;
+  ["linkedin_url", normaliseLinkedinUrl, LinkedinUrlSchema],
+  ["title", normaliseTitle, TitleSchema],
+] as const satisfies ReadonlyArray<
+  readonly [keyof OptionalPersonFields, (input: string) => Result<string>, unknown]
+>;
 
 /** The optional fields that parse, and a warning (field and why) for each one dropped. */
 export function optionalPersonFields(values: {
@@ -46,15 +53,17 @@ export function optionalPersonFields(values: {
 }): { fields: OptionalPersonFields; dropped: Array<{ field: string; message: string }> } {
   const fields: OptionalPersonFields = {};
   const dropped: Array<{ field: string; message: string }> = [];
-  for (const [field, schema] of OPTIONAL_FIELDS) {
+  for (const [field, normalise, schema] of OPTIONAL_FIELDS) {
     const value = values[field];
     if (value === null) continue;
-    const parsed = parseInput(schema, value);
-    if (parsed.ok) {
-      fields[field] = parsed.value;
-    } else {
-      dropped.push({ field, message: `${field} dropped: ${parsed.error.message}` });
+    const normalised = normalise(value);
+    if (normalised.ok) {
+      fields[field] = normalised.value;
+      continue;
     }
+    const parsed = parseInput(schema, value);
+    const message = parsed.ok ? normalised.error.message : parsed.error.message;
+    dropped.push({ field, message: `${field} dropped: ${message}` });
   }
   return { fields, dropped };
 }

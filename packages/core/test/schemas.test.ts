@@ -18,6 +18,7 @@ import {
   PersonUpdateInput,
   parseCompanyCells,
   parseInput,
+  parsePersonCells,
   pleErrorFromZod,
   SetValidationInput,
   Slot,
@@ -82,6 +83,48 @@ describe("CompanyCreateInput", () => {
     }
     expect(compared).toBeGreaterThan(200);
     expect(accepted).toBeGreaterThan(0);
+  });
+
+  it("parsePersonCells answers as the person schema does, on the shared person-name, email and LinkedIn vectors", () => {
+    const strings = (name: string) =>
+      loadVectors(name).flatMap((v) => (typeof v.input === "string" ? [v.input] : []));
+    const names = strings("person-name.json");
+    const emails = strings("email.json");
+    const linkedins = strings("linkedin.json");
+    const titles = ["CEO", "  Head of People ", "", "x".repeat(300), "Chief\u0000Officer"];
+    // The schema the import parsed contact rows with before parsePersonCells.
+    const schema = PersonCreateInput.omit({ company_uid: true, source: true });
+    const longest = Math.max(names.length, emails.length, linkedins.length);
+    let compared = 0;
+    let accepted = 0;
+    const same = (cells: Parameters<typeof parsePersonCells>[0]) => {
+      const fast = parsePersonCells(cells);
+      const slow = parseInput(schema, cells);
+      expect(fast.ok).toBe(slow.ok);
+      if (fast.ok && slow.ok) {
+        expect(fast.value).toStrictEqual(slow.value);
+        accepted++;
+      } else if (!fast.ok && !slow.ok) {
+        expect(fast.error.toJSON()).toEqual(slow.error.toJSON());
+      }
+      compared++;
+    };
+    for (let i = 0; i < longest; i++) {
+      same({
+        name: names[i % names.length] as string,
+        email: emails[i % emails.length] as string,
+        ...(i % 3 === 0 ? {} : { linkedin_url: linkedins[i % linkedins.length] as string }),
+        ...(i % 4 === 0 ? {} : { title: titles[i % titles.length] as string }),
+      });
+    }
+    for (const name of names) same({ name, email: "ada@example.com" });
+    for (const email of emails) same({ name: "Ada Lovelace", email });
+    for (const linkedin_url of linkedins) {
+      same({ name: "Ada Lovelace", email: "ada@example.com", linkedin_url });
+    }
+    for (const title of titles) same({ name: "Ada Lovelace", email: "ada@example.com", title });
+    expect(compared).toBeGreaterThan(100);
+    expect(accepted).toBeGreaterThan(20);
   });
 
   it("parses to canonical values", () => {

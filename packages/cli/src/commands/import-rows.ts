@@ -9,10 +9,11 @@ import {
   CompanyUidSchema,
   isPleError,
   normaliseWebsite,
-  PersonCreateInput,
+  type PersonCreateInput,
   PleError,
   parseCompanyCells,
   parseInput,
+  parsePersonCells,
   type Role,
   roleFromTitle,
   unwrap,
@@ -133,14 +134,6 @@ export interface PersonRow {
   companyRef: { website: string | null; apolloCompanyId: string | null } | null;
 }
 
-/**
- * A contact row's person fields: built once, not per row. zod 4 compiles a schema on its first
- * parse, and a schema derived per row (`.omit(…)` inside parsePersonRow) was compiled for every
- * row: a people import of 6,000 contacts took 3.1 s of CPU with it and 1.7 s without
- * (node --cpu-prof; the same counts).
- */
-const PersonRowInput = PersonCreateInput.omit({ company_uid: true, source: true });
-
 export function parsePersonRow(row: CsvRow, cols: PersonColumns): PersonRow {
   checkRecord(row);
   // A malformed optional field costs only that field (a warning); a required one the row.
@@ -149,7 +142,7 @@ export function parsePersonRow(row: CsvRow, cols: PersonColumns): PersonRow {
     title: cellValue(row.record, cols.title),
   });
   const person = unwrap(
-    parseInput(PersonRowInput, {
+    parsePersonCells({
       name: personName(row.record, cols) ?? "",
       email: cellValue(row.record, cols.email) ?? "",
       ...optional.fields,
