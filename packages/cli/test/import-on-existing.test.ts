@@ -294,6 +294,38 @@ describe("import people --on-existing", () => {
     expect(updates[1]?.actor).toBe(actor);
   });
 
+  it("fill in one statement per batch: a row the database refuses is rejected alone, the others filled in file order", async () => {
+    const dir = tempDir();
+    const seed = writeTemp(
+      dir,
+      "seed-batch.csv",
+      `${header}\nAmy One,amy@batch.example,,\nBen Two,ben@batch.example,https://www.linkedin.com/in/ben-two,\nCat Three,cat@batch.example,,\n`,
+    );
+    expect(await runImport("people", stores(), { file: seed })).toMatchObject({ created: 3 });
+    const file = writeTemp(
+      dir,
+      "fill-batch.csv",
+      [
+        header,
+        "Amy One,amy@batch.example,,Engineer",
+        // Ben's LinkedIn URL on Cat: IDENTITY_CONFLICT, and only this row.
+        "Cat Three,cat@batch.example,https://www.linkedin.com/in/ben-two,Analyst",
+        "Cat Three,cat@batch.example,,Designer",
+        "Amy One,amy@batch.example,,Manager",
+      ].join("\n"),
+    );
+    const real = await runImport("people", stores(), { file });
+    expect(real).toMatchObject({ created: 0, updated: 2, unchanged: 1, rejected: 1 });
+    expect(real.rejects.map((r) => [r.row_number, r.error_code])).toEqual([
+      [2, "IDENTITY_CONFLICT"],
+    ]);
+    expect((await personGet(t.db, { key: "amy@batch.example" })).title).toBe("Engineer");
+    expect(await personGet(t.db, { key: "cat@batch.example" })).toMatchObject({
+      title: "Designer",
+      linkedin_url: null,
+    });
+  });
+
   it("a dry run counts a later row that fills a person created earlier in the file as the real run does", async () => {
     const file = writeTemp(
       tempDir(),

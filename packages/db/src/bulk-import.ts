@@ -867,12 +867,83 @@ export async function importPersonBatch(
   }
   const policy = options.onExisting ?? "skip";
   if (policy === "skip") return refuseIdentityConflicts(q, rows, outcomes);
+  return applyPersonPolicy(q, rows, outcomes, policy);
+}
+
+const PERSON_POLICY_SQL = `
+  SELECT r.i, marketing.upsert_person(r.name, r.email, r.linkedin_url, r.company_uid, r.title,
+                                      r.source, ?) AS r
+    FROM json_to_recordset(?::json)
+      AS r(i integer, name text, email text, linkedin_url text, company_uid text, title text,
+           source text)
+   ORDER BY r.i`;
+
+/**
+ * onExisting fill / update for the rows of a batch that found a person, as applyCompanyPolicy
+ * does for companies: upsert_person for each such row in file order, all in one statement (one
+ * round trip for the batch instead of three per row). A row the database refuses (an identity
+ * conflict, a company mismatch, a suppressed LinkedIn URL) fails the statement, which is rolled
+ * back, and the rows then go one statement each, each in a savepoint, so exactly the refused row
+ * is rejected. Measured on the bench's 20,000 contacts (575 found under fill): 1,725 statements
+ * and their round trips before, 10 after.
+ */
+async function applyPersonPolicy(
+  q: Queryable,
+  rows: readonly BulkPersonRow[],
+  outcomes: PersonImportOutcome[],
+  policy: OnExisting,
+): Promise<PersonImportOutcome[]> {
+  const found: number[] = [];
+  for (const [index, out] of outcomes.entries()) if (out.status === "existing") found.push(index);
+  if (found.length === 0) return outcomes;
   const result = [...outcomes];
-  for (const [index, out] of outcomes.entries()) {
-    if (out.status !== "existing") continue;
+  try {
+    const answers = await inSavepoint(q, async (sp) => {
+      const r = await sp.raw<{
+        rows: Array<{ i: number; r: { status: string; person_id: string } }>;
+      }>(PERSON_POLICY_SQL, [
+        policy,
+        JSON.stringify(
+          found.map((i) => {
+            const row = rows[i] as BulkPersonRow;
+            return {
+              i,
+              name: row.name,
+              email: row.email,
+              linkedin_url: row.linkedin_url ?? null,
+              company_uid: row.company_uid ?? null,
+              title: row.title ?? null,
+              source: row.source ?? "manual",
+            };
+          }),
+        ),
+      ]);
+      return r.rows;
+    });
+    if (answers.length !== found.length) {
+      throw new PleError("INTERNAL", "upsert_person left a row without an answer");
+    }
+    for (const answer of answers) result[answer.i] = personUpsertOutcome(answer.r);
+    return result;
+  } catch (err) {
+    // A lost race is no fault of the rows: the caller retries the transaction. A refused row
+    // goes row by row below.
+    const unique = (err as { code?: unknown }).code === "23505";
+    if (isRetryable(err) || !(isDataError(err) || unique)) throw toPleError(err);
+  }
+  for (const index of found) {
     result[index] = await upsertPersonRow(q, rows[index] as BulkPersonRow, policy);
   }
   return result;
+}
+
+/** upsert_person's answer as an import outcome. */
+function personUpsertOutcome(r: { status: string; person_id: string }): PersonImportOutcome {
+  const status =
+    r.status === "created" || r.status === "updated" || r.status === "unchanged"
+      ? r.status
+      : "existing";
+  return { status, person_id: r.person_id as PersonId };
 }
 
 // Everyone holding a LinkedIn URL that a row finding a person gives.
@@ -972,11 +1043,7 @@ async function upsertPersonRow(
       if (out === undefined) throw new PleError("INTERNAL", "upsert_person returned nothing");
       return out;
     });
-    const status =
-      r.status === "created" || r.status === "updated" || r.status === "unchanged"
-        ? r.status
-        : "existing";
-    return { status, person_id: r.person_id as PersonId };
+    return personUpsertOutcome(r);
   } catch (err) {
     // A lost race is no fault of the row: the caller retries the transaction.
     if (isRetryable(err)) throw toPleError(err);
