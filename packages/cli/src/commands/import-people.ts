@@ -7,7 +7,14 @@
  * A batch the set-based path cannot take goes row by row, a savepoint per row, so that exactly
  * the bad row is rejected.
  */
-import { type CompanyUid, formatSlotUid, isPleError, type PersonId, PleError } from "@ple/core";
+import {
+  type CompanyUid,
+  formatSlotUid,
+  isPleError,
+  type PersonCreateInput,
+  type PersonId,
+  PleError,
+} from "@ple/core";
 import type { OnExisting } from "@ple/db";
 import { ALWAYS_WAITS, isRetryable, retrying } from "./import-pipeline.js";
 import { ownCopy, type ParsedRow, type PersonRow, rejectFrom } from "./import-rows.js";
@@ -134,6 +141,9 @@ export function peoplePartWriter(
   // With --on-existing fill / update, the people the dry run would have created, as later rows
   // of the file would find them.
   const virtual = new Map<string, VirtualPerson>();
+  // With --on-existing fill / update, the dry run's earlier rows that found a stored person, by
+  // email: a later row of the same person is previewed after them, as the real run writes it.
+  const previewed = new Map<string, PersonCreateInput[]>();
 
   /** One row, in its own savepoint (row by row, and every row of a dry run). */
   const handleRow = async (store: ImportStore, row: ParsedRow<PersonRow>): Promise<RowOutcome> => {
@@ -199,10 +209,11 @@ export function peoplePartWriter(
       } else if (created !== undefined)
         countStatus(out, applyToVirtual(created, values, onExisting));
       else {
-        const status = await store.previewPerson(
-          { ...person.person, company_uid: companyUid, source },
-          onExisting,
-        );
+        const input = { ...person.person, company_uid: companyUid, source };
+        const before = previewed.get(key) ?? [];
+        const status = await store.previewPerson(input, onExisting, before);
+        if (before.length === 0) previewed.set(ownCopy(key), before);
+        before.push(input);
         countStatus(out, status ?? "created");
       }
       return out;

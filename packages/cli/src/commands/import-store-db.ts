@@ -123,8 +123,8 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       const result = await upsertPerson(q, person);
       return { status: result.status, person_id: result.person.person_id };
     },
-    async previewPerson(person, onExisting) {
-      const [out] = await previewPersonPolicy(q, [person], onExisting);
+    async previewPerson(person, onExisting, earlier = []) {
+      const out = (await previewPersonPolicy(q, [...earlier, person], onExisting)).at(-1);
       if (out === undefined || out.status === "created") return null;
       if (out.status === "rejected") throw out.error;
       return out.status === "existing" ? "exists" : out.status;

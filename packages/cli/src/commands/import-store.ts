@@ -48,11 +48,14 @@ export interface ImportStore {
   createPerson(person: PersonCreateInput): Promise<{ status: WriteStatus; person_id: PersonId }>;
   /**
    * What createPerson would do with a person already stored, with this onExisting (run and
-   * rolled back; with skip, its identity check alone); null when nobody has the email.
+   * rolled back; with skip, its identity check alone); null when nobody has the email. `earlier`:
+   * rows of the file before this one that found the same person, run first in the same rolled-back
+   * transaction, so that this row is judged as the real run judges it, after them.
    */
   previewPerson(
     person: PersonCreateInput,
     onExisting: OnExisting,
+    earlier?: readonly PersonCreateInput[],
   ): Promise<Exclude<WriteStatus, "created"> | null>;
   /**
    * Imports a batch of companies set-based, one outcome per row: a row the database refuses
