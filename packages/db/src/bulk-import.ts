@@ -453,43 +453,67 @@ async function applyCompanyPolicy(
   policy: OnExisting,
 ): Promise<CompanyImportOutcome[]> {
   if (policy === "skip") return outcomes;
+  return applyPolicyToFound(q, outcomes, {
+    what: "upsert_company",
+    sql: COMPANY_POLICY_SQL,
+    policy,
+    input: (i) => {
+      const row = rows[i] as BulkCompanyRow;
+      return {
+        i,
+        company_name: row.company_name,
+        website: row.website,
+        apollo_company_id: row.apollo_company_id ?? null,
+        ein: row.ein ?? null,
+      };
+    },
+    outcome: upsertOutcome,
+    oneRow: (i) => upsertCompanyRow(q, rows[i] as BulkCompanyRow, policy),
+  });
+}
+
+/**
+ * The rows of a batch that found a record (status "existing"), through the policy statement
+ * `sql` (bindings: the policy, then the rows as JSON; it answers `i` and `r` per row, in file
+ * order) in a savepoint; when the database refuses a row, the statement is rolled back and each
+ * row goes through `oneRow` in a savepoint of its own, so exactly the refused row is rejected.
+ */
+async function applyPolicyToFound<A, O extends { status: string }>(
+  q: Queryable,
+  outcomes: readonly O[],
+  step: {
+    what: string;
+    sql: string;
+    policy: OnExisting;
+    input: (index: number) => Record<string, unknown>;
+    outcome: (answer: A) => O;
+    oneRow: (index: number) => Promise<O>;
+  },
+): Promise<O[]> {
   const found: number[] = [];
   for (const [index, out] of outcomes.entries()) if (out.status === "existing") found.push(index);
-  if (found.length === 0) return outcomes;
+  if (found.length === 0) return [...outcomes];
   const result = [...outcomes];
   try {
     const answers = await inSavepoint(q, async (sp) => {
-      const r = await sp.raw<{ rows: Array<{ i: number; r: UpsertAnswer }> }>(COMPANY_POLICY_SQL, [
-        policy,
-        JSON.stringify(
-          found.map((i) => {
-            const row = rows[i] as BulkCompanyRow;
-            return {
-              i,
-              company_name: row.company_name,
-              website: row.website,
-              apollo_company_id: row.apollo_company_id ?? null,
-              ein: row.ein ?? null,
-            };
-          }),
-        ),
+      const r = await sp.raw<{ rows: Array<{ i: number; r: A }> }>(step.sql, [
+        step.policy,
+        JSON.stringify(found.map(step.input)),
       ]);
       return r.rows;
     });
     if (answers.length !== found.length) {
-      throw new PleError("INTERNAL", "upsert_company left a row without an answer");
+      throw new PleError("INTERNAL", `${step.what} left a row without an answer`);
     }
-    for (const answer of answers) result[answer.i] = upsertOutcome(answer.r);
+    for (const answer of answers) result[answer.i] = step.outcome(answer.r);
     return result;
   } catch (err) {
     // A lost race is no fault of the rows: the caller retries the transaction. A refused row
-    // (bad data, or an update onto a key another company holds) goes row by row below.
+    // (bad data, or an update onto a key another record holds) goes row by row below.
     const unique = (err as { code?: unknown }).code === "23505";
     if (isRetryable(err) || !(isDataError(err) || unique)) throw toPleError(err);
   }
-  for (const index of found) {
-    result[index] = await upsertCompanyRow(q, rows[index] as BulkCompanyRow, policy);
-  }
+  for (const index of found) result[index] = await step.oneRow(index);
   return result;
 }
 
@@ -893,48 +917,25 @@ async function applyPersonPolicy(
   outcomes: PersonImportOutcome[],
   policy: OnExisting,
 ): Promise<PersonImportOutcome[]> {
-  const found: number[] = [];
-  for (const [index, out] of outcomes.entries()) if (out.status === "existing") found.push(index);
-  if (found.length === 0) return outcomes;
-  const result = [...outcomes];
-  try {
-    const answers = await inSavepoint(q, async (sp) => {
-      const r = await sp.raw<{
-        rows: Array<{ i: number; r: { status: string; person_id: string } }>;
-      }>(PERSON_POLICY_SQL, [
-        policy,
-        JSON.stringify(
-          found.map((i) => {
-            const row = rows[i] as BulkPersonRow;
-            return {
-              i,
-              name: row.name,
-              email: row.email,
-              linkedin_url: row.linkedin_url ?? null,
-              company_uid: row.company_uid ?? null,
-              title: row.title ?? null,
-              source: row.source ?? "manual",
-            };
-          }),
-        ),
-      ]);
-      return r.rows;
-    });
-    if (answers.length !== found.length) {
-      throw new PleError("INTERNAL", "upsert_person left a row without an answer");
-    }
-    for (const answer of answers) result[answer.i] = personUpsertOutcome(answer.r);
-    return result;
-  } catch (err) {
-    // A lost race is no fault of the rows: the caller retries the transaction. A refused row
-    // goes row by row below.
-    const unique = (err as { code?: unknown }).code === "23505";
-    if (isRetryable(err) || !(isDataError(err) || unique)) throw toPleError(err);
-  }
-  for (const index of found) {
-    result[index] = await upsertPersonRow(q, rows[index] as BulkPersonRow, policy);
-  }
-  return result;
+  return applyPolicyToFound(q, outcomes, {
+    what: "upsert_person",
+    sql: PERSON_POLICY_SQL,
+    policy,
+    input: (i) => {
+      const row = rows[i] as BulkPersonRow;
+      return {
+        i,
+        name: row.name,
+        email: row.email,
+        linkedin_url: row.linkedin_url ?? null,
+        company_uid: row.company_uid ?? null,
+        title: row.title ?? null,
+        source: row.source ?? "manual",
+      };
+    },
+    outcome: personUpsertOutcome,
+    oneRow: (i) => upsertPersonRow(q, rows[i] as BulkPersonRow, policy),
+  });
 }
 
 /** upsert_person's answer as an import outcome. */
