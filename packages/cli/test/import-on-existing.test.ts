@@ -330,6 +330,50 @@ describe("import people --on-existing", () => {
     });
   });
 
+  it("a dry run refuses a found person's row carrying the LinkedIn URL of a person the file creates earlier, as the real run does", async () => {
+    for (const onExisting of ["skip", "fill", "update"] as const) {
+      const db = await createTestDatabase();
+      try {
+        const dir = tempDir();
+        const seed = writeTemp(dir, "seed.csv", `${header}\nSam Stored,sam@li.example,,\n`);
+        const own = databaseImportStores(db.db, actor);
+        await runImport("people", own, { file: seed });
+        const file = writeTemp(
+          dir,
+          "li.csv",
+          [
+            header,
+            "Ann One,ann@li.example,https://www.linkedin.com/in/ann-one,",
+            // A stored person with Ann's URL: IDENTITY_CONFLICT.
+            "Sam Stored,sam@li.example,https://www.linkedin.com/in/ann-one,",
+            "Bob Two,bob@li.example,,",
+            // A person the file created, with Ann's URL: IDENTITY_CONFLICT.
+            "Bob Two,bob@li.example,https://www.linkedin.com/in/ann-one,",
+            // Ann again with her own URL, and a new person sharing it: both go in.
+            "Ann One,ann@li.example,https://www.linkedin.com/in/ann-one,CEO",
+            "Dee Four,dee@li.example,https://www.linkedin.com/in/ann-one,",
+          ].join("\n"),
+        );
+        const dry = await runImport("people", own, { file, dryRun: true, onExisting });
+        const real = await runImport("people", own, { file, onExisting });
+        const counts = (x: typeof real) => ({
+          created: x.created,
+          existing: x.existing,
+          updated: x.updated,
+          unchanged: x.unchanged,
+          rejects: x.rejects.map((r) => [r.row_number, r.error_code]),
+        });
+        expect(counts(dry), onExisting).toEqual(counts(real));
+        expect(counts(real).rejects, onExisting).toEqual([
+          [2, "IDENTITY_CONFLICT"],
+          [4, "IDENTITY_CONFLICT"],
+        ]);
+      } finally {
+        await db.drop();
+      }
+    }
+  });
+
   it("a dry run counts a later row that fills a person created earlier in the file as the real run does", async () => {
     const file = writeTemp(
       tempDir(),

@@ -144,6 +144,11 @@ export function peoplePartWriter(
   // With --on-existing fill / update, the dry run's earlier rows that found a stored person, by
   // email: a later row of the same person is previewed after them, as the real run writes it.
   const previewed = new Map<string, PersonCreateInput[]>();
+  // The LinkedIn URLs of the people the dry run would create (URL → their email key; the first
+  // one's), and each such person's URL: match_person refuses a row that finds another person
+  // holding a URL of one of these, as the real run does once they exist.
+  const createdLinkedin = new Map<string, string>();
+  const linkedinOf = new Map<string, string | null>();
 
   /** One row, in its own savepoint (row by row, and every row of a dry run). */
   const handleRow = async (store: ImportStore, row: ParsedRow<PersonRow>): Promise<RowOutcome> => {
@@ -196,24 +201,46 @@ export function peoplePartWriter(
         title: person.person.title ?? null,
       };
       const created = earlier ? virtual.get(key) : undefined;
+      const linkedin = values.linkedin_url;
       if (!earlier && stored === null) {
         out.created++;
         if (onExisting !== "skip") virtual.set(ownCopy(key), values);
-      } else if (onExisting === "skip") {
+        linkedinOf.set(ownCopy(key), linkedin);
+        if (linkedin !== null && !createdLinkedin.has(linkedin)) {
+          createdLinkedin.set(ownCopy(linkedin), ownCopy(key));
+        }
+        return out;
+      }
+      // A row finding a person (stored, or created earlier in the file) with the LinkedIn URL of
+      // another person the file creates: IDENTITY_CONFLICT, as match_person answers the real run.
+      const own = stored !== null ? stored.linkedin_url : (linkedinOf.get(key) ?? null);
+      const holder = linkedin === null ? undefined : createdLinkedin.get(linkedin);
+      if (linkedin !== null && linkedin !== own && holder !== undefined && holder !== key) {
+        throw new PleError(
+          "IDENTITY_CONFLICT",
+          `linkedin_url: the email ${person.person.email} belongs to ${stored !== null ? `person ${stored.person_id}` : "a person this file creates"} but the LinkedIn URL ${linkedin} to a person this file creates (${holder.slice(2)}); merge them or correct the input`,
+          { field: "linkedin_url", details: { reason: "identity_conflict" } },
+        );
+      }
+      if (stored !== null) linkedinOf.set(ownCopy(key), own);
+      if (onExisting === "skip") {
         // The real run refuses a LinkedIn URL of another person (IDENTITY_CONFLICT) for a
         // stored person found by email: the same check, run and rolled back.
         if (stored !== null && person.person.linkedin_url) {
           await store.previewPerson({ ...person.person, company_uid: companyUid, source }, "skip");
         }
         out.existing++;
-      } else if (created !== undefined)
+      } else if (created !== undefined) {
         countStatus(out, applyToVirtual(created, values, onExisting));
-      else {
+        linkedinOf.set(key, created.linkedin_url);
+      } else {
         const input = { ...person.person, company_uid: companyUid, source };
         const before = previewed.get(key) ?? [];
         const status = await store.previewPerson(input, onExisting, before);
         if (before.length === 0) previewed.set(ownCopy(key), before);
         before.push(input);
+        // apply_person_policy's LinkedIn URL: fill keeps one the person has, update takes the row's.
+        linkedinOf.set(key, onExisting === "update" ? (linkedin ?? own) : (own ?? linkedin));
         countStatus(out, status ?? "created");
       }
       return out;

@@ -110,7 +110,9 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       const found = await orNull(getPerson(q, { email }), "PERSON_NOT_FOUND");
       // Only a row that would create a person is refused, as suppressedImportRows decides.
       if (found === null) await refuseSuppressed(q, { email, linkedin_url: linkedinUrl });
-      return found?.person_id ?? null;
+      return found === null
+        ? null
+        : { person_id: found.person_id, linkedin_url: found.linkedin_url };
     },
     async recordValidations(results) {
       await setImportedValidations(q, results);

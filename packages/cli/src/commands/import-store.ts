@@ -35,11 +35,14 @@ export interface ImportStore {
   /** The uid back when the company exists. */
   companyExists(companyUid: CompanyUid): Promise<CompanyUid | null>;
   /**
-   * The person_id of the person with this (normalised) email, if any; when there is none,
+   * The person with this (normalised) email (its id and LinkedIn URL), if any; when there is none,
    * SUPPRESSED if the email or LinkedIn URL is on the suppression list (as creating the person
    * would be). A person already stored is found, suppressed or not, as the real run finds them.
    */
-  findPerson(email: string, linkedinUrl?: string | null): Promise<PersonId | null>;
+  findPerson(
+    email: string,
+    linkedinUrl?: string | null,
+  ): Promise<{ person_id: PersonId; linkedin_url: string | null } | null>;
   /** Creates a company or applies company.on_existing (default skip) to the one it names. */
   createCompany(
     company: CompanyCreateInput,
