@@ -330,12 +330,16 @@ describe("import people --on-existing", () => {
     });
   });
 
-  it("a dry run refuses a found person's row carrying the LinkedIn URL of a person the file creates earlier, as the real run does", async () => {
+  it("a dry run refuses a found person's row carrying another person's LinkedIn URL (stored, or created earlier in the file), as the real run does", async () => {
     for (const onExisting of ["skip", "fill", "update"] as const) {
       const db = await createTestDatabase();
       try {
         const dir = tempDir();
-        const seed = writeTemp(dir, "seed.csv", `${header}\nSam Stored,sam@li.example,,\n`);
+        const seed = writeTemp(
+          dir,
+          "seed.csv",
+          `${header}\nSam Stored,sam@li.example,https://www.linkedin.com/in/sam-stored,\n`,
+        );
         const own = databaseImportStores(db.db, actor);
         await runImport("people", own, { file: seed });
         const file = writeTemp(
@@ -352,6 +356,9 @@ describe("import people --on-existing", () => {
             // Ann again with her own URL, and a new person sharing it: both go in.
             "Ann One,ann@li.example,https://www.linkedin.com/in/ann-one,CEO",
             "Dee Four,dee@li.example,https://www.linkedin.com/in/ann-one,",
+            "Eve Five,eve@li.example,,",
+            // A person the file created, with a stored person's URL: IDENTITY_CONFLICT.
+            "Eve Five,eve@li.example,https://www.linkedin.com/in/sam-stored,",
           ].join("\n"),
         );
         const dry = await runImport("people", own, { file, dryRun: true, onExisting });
@@ -367,6 +374,7 @@ describe("import people --on-existing", () => {
         expect(counts(real).rejects, onExisting).toEqual([
           [2, "IDENTITY_CONFLICT"],
           [4, "IDENTITY_CONFLICT"],
+          [8, "IDENTITY_CONFLICT"],
         ]);
       } finally {
         await db.drop();

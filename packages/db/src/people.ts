@@ -8,6 +8,7 @@ import {
   Person,
   type PersonCreateInput,
   type PersonGetInput,
+  type PersonId,
   type PersonListInput,
   type PersonUpdateInput,
   PleError,
@@ -157,6 +158,20 @@ export function getPerson(q: Queryable, input: PersonGetInput): Promise<Person> 
     }
     if (row === undefined) throw notFound(field, value);
     return Person.parse(row);
+  });
+}
+
+/**
+ * The person holding this (normalised) LinkedIn URL, the lowest id when several do (as
+ * match_person names the other person of an identity conflict); null when nobody does.
+ */
+export function personIdByLinkedinUrl(q: Queryable, linkedinUrl: string): Promise<PersonId | null> {
+  return mapErrors(async () => {
+    const row: { person_id: string } | undefined = await q(PEOPLE)
+      .where({ linkedin_url: linkedinUrl })
+      .orderBy("person_id")
+      .first("person_id");
+    return row === undefined ? null : (row.person_id as PersonId);
   });
 }
 

@@ -212,15 +212,25 @@ export function peoplePartWriter(
         return out;
       }
       // A row finding a person (stored, or created earlier in the file) with the LinkedIn URL of
-      // another person the file creates: IDENTITY_CONFLICT, as match_person answers the real run.
+      // another person: IDENTITY_CONFLICT, as match_person answers the real run. The preview
+      // below checks a stored person against stored ones; this checks the people the file
+      // creates, and a person it creates against stored ones.
       const own = stored !== null ? stored.linkedin_url : (linkedinOf.get(key) ?? null);
-      const holder = linkedin === null ? undefined : createdLinkedin.get(linkedin);
-      if (linkedin !== null && linkedin !== own && holder !== undefined && holder !== key) {
-        throw new PleError(
-          "IDENTITY_CONFLICT",
-          `linkedin_url: the email ${person.person.email} belongs to ${stored !== null ? `person ${stored.person_id}` : "a person this file creates"} but the LinkedIn URL ${linkedin} to a person this file creates (${holder.slice(2)}); merge them or correct the input`,
-          { field: "linkedin_url", details: { reason: "identity_conflict" } },
-        );
+      if (linkedin !== null && linkedin !== own) {
+        const holder = createdLinkedin.get(linkedin);
+        const other =
+          holder !== undefined && holder !== key
+            ? `a person this file creates (${holder.slice(2)})`
+            : stored === null
+              ? await store.personWithLinkedin(linkedin).then((id) => id && `person ${id}`)
+              : null;
+        if (other) {
+          throw new PleError(
+            "IDENTITY_CONFLICT",
+            `linkedin_url: the email ${person.person.email} belongs to ${stored !== null ? `person ${stored.person_id}` : "a person this file creates"} but the LinkedIn URL ${linkedin} to ${other}; merge them or correct the input`,
+            { field: "linkedin_url", details: { reason: "identity_conflict" } },
+          );
+        }
       }
       if (stored !== null) linkedinOf.set(ownCopy(key), own);
       if (onExisting === "skip") {

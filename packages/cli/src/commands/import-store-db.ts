@@ -14,6 +14,7 @@ import {
   linkPersonToSlot,
   listImportRejects,
   type PleDatabase,
+  personIdByLinkedinUrl,
   previewCompanyBatch,
   previewPersonPolicy,
   type Queryable,
@@ -113,6 +114,9 @@ export function databaseImportStores(db: PleDatabase, actor: string): ImportStor
       return found === null
         ? null
         : { person_id: found.person_id, linkedin_url: found.linkedin_url };
+    },
+    personWithLinkedin(linkedinUrl) {
+      return personIdByLinkedinUrl(q, linkedinUrl);
     },
     async recordValidations(results) {
       await setImportedValidations(q, results);

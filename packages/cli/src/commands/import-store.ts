@@ -103,6 +103,8 @@ export interface ImportStore {
   linkPeople(
     links: ReadonlyArray<{ person_id: PersonId; slot_uid: string }>,
   ): Promise<LinkOutcome[] | null>;
+  /** The person holding this (normalised) LinkedIn URL (the lowest id of several), if any. */
+  personWithLinkedin(linkedinUrl: string): Promise<PersonId | null>;
   /** Records the validation results the file brings for people this import created. */
   recordValidations(results: readonly ImportedValidation[]): Promise<void>;
   /** Links a person into a slot; a conflict is an outcome, not an error, and undoes nothing. */
