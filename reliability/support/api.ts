@@ -9,6 +9,8 @@ import {
 import { createPleClient, type PleClient } from "@ple/api/client";
 import { type ApiKeyRole, type CreatedApiKey, createApiKey, type PleDatabase } from "@ple/db";
 import { TRPCError } from "@trpc/server";
+import { expect } from "vitest";
+import type { Check } from "./metrics.js";
 
 export type Caller = ReturnType<typeof createCaller>;
 
@@ -72,4 +74,28 @@ let sequence = 0;
 export function unique(prefix: string): string {
   sequence += 1;
   return `${prefix}${process.pid}x${sequence}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/**
+ * The end of 20 concurrent links of different people into one open slot: exactly one won, the
+ * other 19 answered SLOT_CONFLICT (anything else counts as unhandled), and the slot holds the
+ * winner with a single ASSIGNED event.
+ */
+export async function expectOneLinkWon(
+  results: PromiseSettledResult<{ slot: { person_id: string | null } }>[],
+  db: PleDatabase,
+  slotUid: string,
+  check: Check,
+): Promise<void> {
+  const ok = results.filter((r) => r.status === "fulfilled");
+  const codes = results.flatMap((r) => (r.status === "rejected" ? [errorCodeOf(r.reason)] : []));
+  check.add("unhandledErrors", codes.filter((c) => c !== "SLOT_CONFLICT").length);
+  expect(ok).toHaveLength(1);
+  expect(codes).toEqual(Array(results.length - 1).fill("SLOT_CONFLICT"));
+  const winner = ok[0]?.status === "fulfilled" ? ok[0].value.slot.person_id : null;
+  const row = await db.knex("marketing.company_slot").where({ slot_uid: slotUid }).first();
+  expect(row).toMatchObject({ status: "filled", person_id: winner });
+  const events = await db.knex("marketing.slot_event").where({ slot_uid: slotUid });
+  expect(events.map((e: { event: string }) => e.event)).toEqual(["ASSIGNED"]);
+  check.add("rowsCompared", 1 + events.length);
 }

@@ -38,3 +38,17 @@ export async function waitFor<T>(
     await sleep(everyMs);
   }
 }
+
+/** Everything a child process writes to stdout and stderr, as it comes. */
+export function collectOutput(child: {
+  stdout: NodeJS.ReadableStream | null;
+  stderr: NodeJS.ReadableStream | null;
+}): () => string {
+  let output = "";
+  const add = (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+  };
+  child.stdout?.on("data", add);
+  child.stderr?.on("data", add);
+  return () => output;
+}

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { sleep, tempDir } from "./files.js";
+import { collectOutput, sleep, tempDir } from "./files.js";
 import { freePort } from "./private-cluster.js";
 
 /** The pgbouncer binary, or null when it is not installed (Debian puts it in /usr/sbin). */
@@ -85,27 +85,21 @@ export async function startPgBouncer(
   const child: ChildProcess = spawn(binary, [...(asRoot ? ["-u", "nobody"] : []), ini], {
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  child.stdout?.on("data", (c: Buffer) => {
-    output += c.toString("utf8");
-  });
-  child.stderr?.on("data", (c: Buffer) => {
-    output += c.toString("utf8");
-  });
+  const output = collectOutput(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const started = Date.now();
   while (!(await reachable(port))) {
     if (child.exitCode !== null || Date.now() - started > 15_000) {
       child.kill("SIGKILL");
       dir.remove();
-      throw new Error(`pgbouncer did not start on port ${port}:\n${output}`);
+      throw new Error(`pgbouncer did not start on port ${port}:\n${output()}`);
     }
     await sleep(50);
   }
   return {
     port,
     url: (database) => `postgres://${encodeURIComponent(user)}@127.0.0.1:${port}/${database}`,
-    log: () => output,
+    log: output,
     async stop() {
       if (child.exitCode === null) {
         child.kill("SIGINT");

@@ -7,7 +7,13 @@ import { formatSlotUid, isCompanyUid, isPersonId, isSlotUid, type Role } from "@
 import { catalogDump, migrateUp, migrationStatus, readMigrationFiles } from "@ple/db";
 import { createTestDatabase, type TestDatabase } from "@ple/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorCodeOf, type RunningApi, startApi, unique } from "../support/api.js";
+import {
+  errorCodeOf,
+  expectOneLinkWon,
+  type RunningApi,
+  startApi,
+  unique,
+} from "../support/api.js";
 import { withClient } from "../support/database.js";
 import { sleep, tempDir, waitFor, writeCsv } from "../support/files.js";
 import { type Check, recordCheck } from "../support/metrics.js";
@@ -347,24 +353,7 @@ describe("API clients racing for one slot", () => {
             ),
           );
           check.add("cases", 20).add("faults", 1);
-          const ok = results.filter((r) => r.status === "fulfilled");
-          const codes = results.flatMap((r) =>
-            r.status === "rejected" ? [errorCodeOf(r.reason)] : [],
-          );
-          check.add("unhandledErrors", codes.filter((c) => c !== "SLOT_CONFLICT").length);
-          expect(ok).toHaveLength(1);
-          expect(codes).toEqual(Array(19).fill("SLOT_CONFLICT"));
-          const winner = ok[0]?.status === "fulfilled" ? ok[0].value.slot.person_id : null;
-          const row = await reference.db
-            .knex("marketing.company_slot")
-            .where({ slot_uid: slotUid })
-            .first();
-          expect(row).toMatchObject({ status: "filled", person_id: winner });
-          const events = await reference.db
-            .knex("marketing.slot_event")
-            .where({ slot_uid: slotUid });
-          expect(events.map((e: { event: string }) => e.event)).toEqual(["ASSIGNED"]);
-          check.add("rowsCompared", 1 + events.length);
+          await expectOneLinkWon(results, reference.db, slotUid, check);
         }
       },
     );

@@ -15,8 +15,8 @@ import type { Role } from "@ple/core";
 import { type CreatedApiKey, createApiKey, readMigrationFiles } from "@ple/db";
 import { createTestDatabase, type TestDatabase } from "@ple/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorCodeOf, unique } from "../support/api.js";
-import { sleep, waitFor } from "../support/files.js";
+import { errorCodeOf, expectOneLinkWon, unique } from "../support/api.js";
+import { collectOutput, sleep, waitFor } from "../support/files.js";
 import { recordCheck } from "../support/metrics.js";
 import { pgbouncerBinary, type RunningPgBouncer, startPgBouncer } from "../support/pgbouncer.js";
 
@@ -68,28 +68,22 @@ async function startCluster(env: Record<string, string>): Promise<ApiCluster> {
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  child.stdout?.on("data", (c: Buffer) => {
-    output += c.toString("utf8");
-  });
-  child.stderr?.on("data", (c: Buffer) => {
-    output += c.toString("utf8");
-  });
+  const output = collectOutput(child);
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code)),
   );
   const url = await waitFor(
     "the API cluster to listen",
     async () => {
-      if (child.exitCode !== null) throw new Error(`the API cluster exited:\n${output}`);
-      return /PLE API listening on (http:\/\/\S+)/.exec(output)?.[1];
+      if (child.exitCode !== null) throw new Error(`the API cluster exited:\n${output()}`);
+      return /PLE API listening on (http:\/\/\S+)/.exec(output())?.[1];
     },
     60_000,
   );
   return {
     url,
     child,
-    output: () => output,
+    output,
     workers: () => (child.pid === undefined ? [] : childrenOf(child.pid)),
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
@@ -97,7 +91,7 @@ async function startCluster(env: Record<string, string>): Promise<ApiCluster> {
       return Promise.race([exited, sleep(20_000).then(() => "timeout" as const)]).then((code) => {
         if (code === "timeout") {
           child.kill("SIGKILL");
-          throw new Error(`the API cluster did not stop on SIGTERM:\n${output}`);
+          throw new Error(`the API cluster did not stop on SIGTERM:\n${output()}`);
         }
         return code;
       });
@@ -323,22 +317,7 @@ describe.each(MODES)("two clusters of PLE_API_WORKERS=2 on one database, $name",
               ),
             );
             check.add("cases", 20).add("faults");
-            const ok = results.filter((r) => r.status === "fulfilled");
-            const codes = results.flatMap((r) =>
-              r.status === "rejected" ? [errorCodeOf(r.reason)] : [],
-            );
-            check.add("unhandledErrors", codes.filter((c) => c !== "SLOT_CONFLICT").length);
-            expect(ok).toHaveLength(1);
-            expect(codes).toEqual(Array(19).fill("SLOT_CONFLICT"));
-            const winner = ok[0]?.status === "fulfilled" ? ok[0].value.slot.person_id : null;
-            const row = await db.db
-              .knex("marketing.company_slot")
-              .where({ slot_uid: slotUid })
-              .first();
-            expect(row).toMatchObject({ status: "filled", person_id: winner });
-            const events = await db.db.knex("marketing.slot_event").where({ slot_uid: slotUid });
-            expect(events.map((e: { event: string }) => e.event)).toEqual(["ASSIGNED"]);
-            check.add("rowsCompared", 1 + events.length);
+            await expectOneLinkWon(results, db.db, slotUid, check);
           }
         },
       );
