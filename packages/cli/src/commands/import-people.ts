@@ -138,17 +138,16 @@ export function peoplePartWriter(
   // In a dry run, a later row naming an earlier row's company or email counts as "existing",
   // exactly as in a real run: the dry run remembers what it would have created.
   const seen = new Set<string>();
-  // With --on-existing fill / update, the people the dry run would have created, as later rows
-  // of the file would find them.
+  // The people the dry run would have created, as later rows of the file would find them.
   const virtual = new Map<string, VirtualPerson>();
   // With --on-existing fill / update, the dry run's earlier rows that found a stored person, by
   // email: a later row of the same person is previewed after them, as the real run writes it.
   const previewed = new Map<string, PersonCreateInput[]>();
-  // The LinkedIn URLs of the people the dry run would create (URL → their email key; the first
-  // one's), and each such person's URL: match_person refuses a row that finds another person
-  // holding a URL of one of these, as the real run does once they exist.
+  // The LinkedIn URLs of the people the dry run would create (URL → the first one's email key),
+  // and those of the stored people its rows found, as the rows before leave them: match_person
+  // refuses a row that finds a person with another person's URL, as the real run does.
   const createdLinkedin = new Map<string, string>();
-  const linkedinOf = new Map<string, string | null>();
+  const storedFound = new Map<string, { person_id: PersonId; linkedin_url: string | null }>();
 
   /** One row, in its own savepoint (row by row, and every row of a dry run). */
   const handleRow = async (store: ImportStore, row: ParsedRow<PersonRow>): Promise<RowOutcome> => {
@@ -204,8 +203,7 @@ export function peoplePartWriter(
       const linkedin = values.linkedin_url;
       if (!earlier && stored === null) {
         out.created++;
-        if (onExisting !== "skip") virtual.set(ownCopy(key), values);
-        linkedinOf.set(ownCopy(key), linkedin);
+        virtual.set(ownCopy(key), values);
         if (linkedin !== null && !createdLinkedin.has(linkedin)) {
           createdLinkedin.set(ownCopy(linkedin), ownCopy(key));
         }
@@ -215,24 +213,27 @@ export function peoplePartWriter(
       // another person: IDENTITY_CONFLICT, as match_person answers the real run. The preview
       // below checks a stored person against stored ones; this checks the people the file
       // creates, and a person it creates against stored ones.
-      const own = stored !== null ? stored.linkedin_url : (linkedinOf.get(key) ?? null);
+      const found = stored ?? storedFound.get(key) ?? null;
+      const own = found !== null ? found.linkedin_url : (created?.linkedin_url ?? null);
       if (linkedin !== null && linkedin !== own) {
         const holder = createdLinkedin.get(linkedin);
         const other =
           holder !== undefined && holder !== key
             ? `a person this file creates (${holder.slice(2)})`
             : stored === null
-              ? await store.personWithLinkedin(linkedin).then((id) => id && `person ${id}`)
+              ? await store
+                  .personWithLinkedin(linkedin)
+                  .then((id) => (id !== null && id !== found?.person_id ? `person ${id}` : null))
               : null;
         if (other) {
           throw new PleError(
             "IDENTITY_CONFLICT",
-            `linkedin_url: the email ${person.person.email} belongs to ${stored !== null ? `person ${stored.person_id}` : "a person this file creates"} but the LinkedIn URL ${linkedin} to ${other}; merge them or correct the input`,
+            `linkedin_url: the email ${person.person.email} belongs to ${found !== null ? `person ${found.person_id}` : "a person this file creates"} but the LinkedIn URL ${linkedin} to ${other}; merge them or correct the input`,
             { field: "linkedin_url", details: { reason: "identity_conflict" } },
           );
         }
       }
-      if (stored !== null) linkedinOf.set(ownCopy(key), own);
+      if (stored !== null) storedFound.set(ownCopy(key), { ...stored });
       if (onExisting === "skip") {
         // The real run refuses a LinkedIn URL of another person (IDENTITY_CONFLICT) for a
         // stored person found by email: the same check, run and rolled back.
@@ -242,7 +243,6 @@ export function peoplePartWriter(
         out.existing++;
       } else if (created !== undefined) {
         countStatus(out, applyToVirtual(created, values, onExisting));
-        linkedinOf.set(key, created.linkedin_url);
       } else {
         const input = { ...person.person, company_uid: companyUid, source };
         const before = previewed.get(key) ?? [];
@@ -250,7 +250,9 @@ export function peoplePartWriter(
         if (before.length === 0) previewed.set(ownCopy(key), before);
         before.push(input);
         // apply_person_policy's LinkedIn URL: fill keeps one the person has, update takes the row's.
-        linkedinOf.set(key, onExisting === "update" ? (linkedin ?? own) : (own ?? linkedin));
+        const after = storedFound.get(key);
+        if (after)
+          after.linkedin_url = onExisting === "update" ? (linkedin ?? own) : (own ?? linkedin);
         countStatus(out, status ?? "created");
       }
       return out;
