@@ -182,13 +182,12 @@ export class ImportTally {
       for (const out of part.outcomes) this.add(out);
       rejects.push(...part.rejects);
     }
+    // In file order, also when the batch was written in two parts (the rows held back for the
+    // batch before come second).
     rejects.sort((a, b) => a.row_number - b.row_number);
-    // A batch written in two parts (the rows held back for the batch before come second): its
-    // slot conflicts in file order too.
-    if (parts.length > 1) {
-      const batch = this.conflicts.splice(conflicts).sort((a, b) => a.row_number - b.row_number);
-      this.conflicts.push(...batch);
-    }
+    this.conflicts.push(
+      ...this.conflicts.splice(conflicts).sort((a, b) => a.row_number - b.row_number),
+    );
     this.summary.rejected += rejects.length;
     this.summary.rejects.push(...rejects);
   }
