@@ -137,6 +137,45 @@ async function perRowCompanies(
   return out;
 }
 
+/** upsert_company per row under a policy, a savepoint each: what the batch's policy step answers. */
+async function perRowUpsert(
+  q: Queryable,
+  rows: BulkCompanyRow[],
+  policy: "fill" | "update",
+): Promise<CompanyImportOutcome[]> {
+  const out: CompanyImportOutcome[] = [];
+  for (const row of rows) {
+    try {
+      const r = await q.transaction(async (sp) => {
+        const res = await sp.raw<{
+          rows: Array<{ r: { status: string; company_uid: string; matched_by: string | null } }>;
+        }>("SELECT marketing.upsert_company(?, ?, ?, ?, ?) AS r", [
+          row.company_name,
+          row.website,
+          row.apollo_company_id ?? null,
+          row.ein ?? null,
+          policy,
+        ]);
+        const value = res.rows[0]?.r;
+        if (value === undefined) throw new Error("no result");
+        return value;
+      });
+      out.push(
+        r.status === "created"
+          ? { status: "created", company_uid: r.company_uid as never, matched_by: null }
+          : {
+              status: r.status === "updated" ? "updated" : "unchanged",
+              company_uid: r.company_uid as never,
+              matched_by: r.matched_by === "website" ? "website" : "apollo_company_id",
+            },
+      );
+    } catch (err) {
+      out.push({ status: "rejected", error: toPleError(err) });
+    }
+  }
+  return out;
+}
+
 type Importer = (q: Queryable, rows: BulkCompanyRow[]) => Promise<CompanyImportOutcome[]>;
 
 /** Imports the file in batches, core rejecting what it refuses; one outcome per file row. */
@@ -286,6 +325,138 @@ describe("importCompanyBatch", () => {
     );
   });
 
+  it("under fill, answers found rows as upsert_company row by row, the unchanged ones without the call", async () => {
+    const [byRow, set] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+    try {
+      const stored: RawCompany[] = [
+        {
+          company_name: "Full",
+          website: "full.example",
+          apollo_company_id: "F1",
+          ein: "12-3456789",
+        },
+        { company_name: "Empty", website: "empty.example" },
+        { company_name: "No ein", website: "noein.example", apollo_company_id: "N1" },
+        { company_name: "Gone", website: "gone.example" },
+        {
+          company_name: "Quiet",
+          website: "quiet.example",
+          apollo_company_id: "Q1",
+          ein: "17-5555555",
+        },
+      ];
+      const fileBatches: RawCompany[][] = [
+        [
+          // Unchanged by the shortcut: the company holds the website (and Apollo id), has an EIN.
+          {
+            company_name: "Full again",
+            website: "full.example",
+            apollo_company_id: "F1",
+            ein: "13-1111111",
+          },
+          { company_name: "Full bare", website: "full.example" },
+          // Unchanged by the shortcut: found by Apollo id, the website held by nobody.
+          { company_name: "Full elsewhere", website: "full-new.example", apollo_company_id: "F1" },
+          { company_name: "No ein by id", website: "noein-new.example", apollo_company_id: "N1" },
+          { company_name: "Quiet", website: "quiet.example", apollo_company_id: "Q1" },
+          {
+            company_name: "Quiet elsewhere",
+            website: "quiet-new.example",
+            apollo_company_id: "Q1",
+          },
+          // Through upsert_company: a field to fill, in file order.
+          { company_name: "Empty", website: "empty.example", apollo_company_id: "E1" },
+          {
+            company_name: "Empty",
+            website: "empty.example",
+            apollo_company_id: "E1",
+            ein: "14-2222222",
+          },
+          {
+            company_name: "No ein",
+            website: "noein.example",
+            apollo_company_id: "N1",
+            ein: "15-3333333",
+          },
+          // Through upsert_company: the website of a merged-away company.
+          { company_name: "Gone", website: "gone.example" },
+          // Through upsert_company: another Apollo id than the one held.
+          { company_name: "Full other id", website: "full.example", apollo_company_id: "F9" },
+        ],
+        [
+          // Found by Apollo id while another company holds the website: IDENTITY_CONFLICT.
+          { company_name: "Clash", website: "empty.example", apollo_company_id: "F1" },
+          { company_name: "Empty again", website: "empty.example" },
+        ],
+      ];
+      const prepare = async (db: TestDatabase) => {
+        const rows = stored.map(parseCompany).flatMap((p) => (p.ok ? [p.row] : []));
+        const out = await withActor(db.db, { actor: "seed" }, (trx) => perRowCompanies(trx, rows));
+        const uids = out.map((o) => (o.status === "rejected" ? "" : o.company_uid));
+        await db.db.knex.raw("SELECT marketing.merge_companies(?, ?, '{}'::jsonb)", [
+          uids[0] ?? "",
+          uids[3] ?? "",
+        ]);
+        return uids;
+      };
+      const uidsByRow = await prepare(byRow);
+      const uidsSet = await prepare(set);
+      const xmax = async (db: TestDatabase, uid: string | undefined) =>
+        (
+          await db.db.knex.raw<{ rows: Array<{ xmax: string }> }>(
+            "SELECT xmax::text FROM marketing.company WHERE company_uid = ?",
+            [uid ?? ""],
+          )
+        ).rows[0]?.xmax;
+      const quietByRow = await xmax(byRow, uidsByRow[4]);
+      const quietSet = await xmax(set, uidsSet[4]);
+      const viaCall: CompanyImportOutcome[] = [];
+      const viaSet: CompanyImportOutcome[] = [];
+      for (const batch of fileBatches) {
+        const rows = batch.map(parseCompany).flatMap((p) => (p.ok ? [p.row] : []));
+        expect(rows).toHaveLength(batch.length);
+        viaCall.push(
+          ...(await withActor(byRow.db, ACTOR, (trx) => perRowUpsert(trx, rows, "fill"))),
+        );
+        viaSet.push(
+          ...(await withActor(set.db, ACTOR, (trx) =>
+            importCompanyBatch(trx, rows, { onExisting: "fill" }),
+          )),
+        );
+      }
+      const labelsByRow = labelsOf(uidsByRow, viaCall);
+      const labelsSet = labelsOf(uidsSet, viaSet);
+      expect(summarise(viaSet, labelsSet)).toEqual(summarise(viaCall, labelsByRow));
+      expect(viaSet.map((o) => o.status)).toEqual([
+        "unchanged",
+        "unchanged",
+        "unchanged",
+        "unchanged",
+        "unchanged",
+        "unchanged",
+        "updated",
+        "updated",
+        "updated",
+        "unchanged",
+        "unchanged",
+        "rejected",
+        "unchanged",
+      ]);
+      const a = await snapshot(byRow.db.knex, labelsByRow);
+      const b = await snapshot(set.db.knex, labelsSet);
+      expect(b.companies).toEqual(a.companies);
+      expect(b.companyHistory).toEqual(a.companyHistory);
+      expect(b.audit).toEqual(a.audit);
+      // The shortcut answered without the call: upsert_company locks the company it finds (FOR
+      // NO KEY UPDATE, which leaves the locker's transaction in xmax), and only shortcut rows
+      // found "Quiet".
+      expect(await xmax(byRow, uidsByRow[4])).not.toBe(quietByRow);
+      expect(await xmax(set, uidsSet[4])).toBe(quietSet);
+    } finally {
+      await Promise.all([byRow.drop(), set.drop()]);
+    }
+  });
+
   it("gives a batch's new companies consecutive UIDs of today, ascending in website order", async () => {
     const rows: BulkCompanyRow[] = ["uid-order-c", "uid-order-a", "uid-order-d", "uid-order-b"].map(
       (name) => ({ company_name: name, website: `${name}.example` }),
@@ -398,6 +569,31 @@ describe("importCompanyBatch", () => {
       if (known !== undefined) expect(o.company_uid).toBe(known);
       uidOf.set(row.website, o.company_uid);
     });
+  });
+  it("runs a batch again with ON CONFLICT when a concurrent writer takes one of its websites", async () => {
+    const rows: BulkCompanyRow[] = ["taken-a", "taken-b", "taken-c"].map((name) => ({
+      company_name: name,
+      website: `${name}.example`,
+    }));
+    // Another transaction inserts taken-b without committing (the batch's look-up cannot see
+    // it), then commits while the batch's plain insert waits on that website's unique key: the
+    // insert fails with 23505 and the batch goes again with ON CONFLICT DO NOTHING.
+    const other = await bulk.db.knex.transaction();
+    const seen = await other.raw<{ rows: Array<{ r: { company_uid: string } }> }>(
+      "SELECT marketing.insert_company_with_slots('Taken B', 'taken-b.example', NULL, NULL) AS r",
+    );
+    const takenUid = seen.rows[0]?.r.company_uid;
+    const batch = withActor(bulk.db, ACTOR, (trx) => importCompanyBatch(trx, rows));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.commit();
+    const out = await batch;
+    expect(out.map((o) => o.status)).toEqual(["created", "existing", "created"]);
+    expect(out[1]).toMatchObject({ company_uid: takenUid, matched_by: "website" });
+    const slots = await bulk.db.knex.raw<{ rows: Array<{ n: number }> }>(
+      `SELECT count(*)::int AS n FROM marketing.company_slot AS s
+         JOIN marketing.company AS c USING (company_uid) WHERE c.website LIKE 'taken-%'`,
+    );
+    expect(slots.rows[0]?.n).toBe(9);
   });
 });
 
