@@ -12,13 +12,14 @@
  *    company: a row creates one only when neither its website nor its Apollo id is known,
  *    from the table or from an earlier row of the batch that creates one (the per-row
  *    semantics; website matches win);
- * 3. one INSERT … SELECT FROM json_to_recordset(…) ON CONFLICT DO NOTHING inserts those rows
- *    (website order, so two concurrent imports take their locks in one order), their slots,
- *    and the slots an existing company may lack.
- * A row whose insert a concurrent import beat (ON CONFLICT skipped it) is looked up again, as
- * insert_company_with_slots does. A row that the database refuses although core accepted it
- * makes the batch fall back to the per-row SQL function, row by row in savepoints, so exactly
- * that row is rejected with its error.
+ * 3. one INSERT … SELECT FROM json_to_recordset(…) inserts those rows (website order, so two
+ *    concurrent imports take their locks in one order), their slots, and the slots an existing
+ *    company may lack.
+ * When a concurrent writer took one of the batch's keys meanwhile, that insert fails (23505) and
+ * the batch goes again with ON CONFLICT DO NOTHING: a row whose insert was skipped is looked up
+ * again, as insert_company_with_slots does. A row that the database refuses although core
+ * accepted it makes the batch fall back to the per-row SQL function, row by row in savepoints,
+ * so exactly that row is rejected with its error.
  */
 import {
   type CompanyUid,
