@@ -100,23 +100,28 @@ function parseCompany(raw: RawCompany): Parsed {
   return parsed.ok ? { ok: true, row: parsed.value } : { ok: false, error: parsed.error };
 }
 
-/** The naive path: insert_company_with_slots per row, a savepoint each, a transaction per batch. */
+/**
+ * The naive path: insert_company_with_slots per row (upsert_company under a policy, when one
+ * is given), a savepoint each, a transaction per batch.
+ */
 async function perRowCompanies(
   q: Queryable,
   rows: BulkCompanyRow[],
+  policy?: "fill" | "update",
 ): Promise<CompanyImportOutcome[]> {
   const out: CompanyImportOutcome[] = [];
   for (const row of rows) {
+    const keys = [row.company_name, row.website, row.apollo_company_id ?? null, row.ein ?? null];
     try {
       const r = await q.transaction(async (sp) => {
         const res = await sp.raw<{
-          rows: Array<{ r: { status: string; company_uid: string; matched_by?: string } }>;
-        }>("SELECT marketing.insert_company_with_slots(?, ?, ?, ?) AS r", [
-          row.company_name,
-          row.website,
-          row.apollo_company_id ?? null,
-          row.ein ?? null,
-        ]);
+          rows: Array<{ r: { status: string; company_uid: string; matched_by?: string | null } }>;
+        }>(
+          policy === undefined
+            ? "SELECT marketing.insert_company_with_slots(?, ?, ?, ?) AS r"
+            : "SELECT marketing.upsert_company(?, ?, ?, ?, ?) AS r",
+          policy === undefined ? keys : [...keys, policy],
+        );
         const value = res.rows[0]?.r;
         if (value === undefined) throw new Error("no result");
         return value;
@@ -125,46 +130,7 @@ async function perRowCompanies(
         r.status === "created"
           ? { status: "created", company_uid: r.company_uid as never, matched_by: null }
           : {
-              status: "existing",
-              company_uid: r.company_uid as never,
-              matched_by: r.matched_by === "website" ? "website" : "apollo_company_id",
-            },
-      );
-    } catch (err) {
-      out.push({ status: "rejected", error: toPleError(err) });
-    }
-  }
-  return out;
-}
-
-/** upsert_company per row under a policy, a savepoint each: what the batch's policy step answers. */
-async function perRowUpsert(
-  q: Queryable,
-  rows: BulkCompanyRow[],
-  policy: "fill" | "update",
-): Promise<CompanyImportOutcome[]> {
-  const out: CompanyImportOutcome[] = [];
-  for (const row of rows) {
-    try {
-      const r = await q.transaction(async (sp) => {
-        const res = await sp.raw<{
-          rows: Array<{ r: { status: string; company_uid: string; matched_by: string | null } }>;
-        }>("SELECT marketing.upsert_company(?, ?, ?, ?, ?) AS r", [
-          row.company_name,
-          row.website,
-          row.apollo_company_id ?? null,
-          row.ein ?? null,
-          policy,
-        ]);
-        const value = res.rows[0]?.r;
-        if (value === undefined) throw new Error("no result");
-        return value;
-      });
-      out.push(
-        r.status === "created"
-          ? { status: "created", company_uid: r.company_uid as never, matched_by: null }
-          : {
-              status: r.status === "updated" ? "updated" : "unchanged",
+              status: r.status === "updated" || r.status === "unchanged" ? r.status : "existing",
               company_uid: r.company_uid as never,
               matched_by: r.matched_by === "website" ? "website" : "apollo_company_id",
             },
@@ -328,65 +294,42 @@ describe("importCompanyBatch", () => {
   it("under fill, answers found rows as upsert_company row by row, the unchanged ones without the call", async () => {
     const [byRow, set] = await Promise.all([createTestDatabase(), createTestDatabase()]);
     try {
+      const co = (company_name: string, website: string, apollo?: string, ein?: string) => ({
+        company_name,
+        website,
+        ...(apollo === undefined ? {} : { apollo_company_id: apollo }),
+        ...(ein === undefined ? {} : { ein }),
+      });
       const stored: RawCompany[] = [
-        {
-          company_name: "Full",
-          website: "full.example",
-          apollo_company_id: "F1",
-          ein: "12-3456789",
-        },
-        { company_name: "Empty", website: "empty.example" },
-        { company_name: "No ein", website: "noein.example", apollo_company_id: "N1" },
-        { company_name: "Gone", website: "gone.example" },
-        {
-          company_name: "Quiet",
-          website: "quiet.example",
-          apollo_company_id: "Q1",
-          ein: "17-5555555",
-        },
+        co("Full", "full.example", "F1", "12-3456789"),
+        co("Empty", "empty.example"),
+        co("No ein", "noein.example", "N1"),
+        co("Gone", "gone.example"),
+        co("Quiet", "quiet.example", "Q1", "17-5555555"),
       ];
       const fileBatches: RawCompany[][] = [
         [
           // Unchanged by the shortcut: the company holds the website (and Apollo id), has an EIN.
-          {
-            company_name: "Full again",
-            website: "full.example",
-            apollo_company_id: "F1",
-            ein: "13-1111111",
-          },
-          { company_name: "Full bare", website: "full.example" },
+          co("Full again", "full.example", "F1", "13-1111111"),
+          co("Full bare", "full.example"),
           // Unchanged by the shortcut: found by Apollo id, the website held by nobody.
-          { company_name: "Full elsewhere", website: "full-new.example", apollo_company_id: "F1" },
-          { company_name: "No ein by id", website: "noein-new.example", apollo_company_id: "N1" },
-          { company_name: "Quiet", website: "quiet.example", apollo_company_id: "Q1" },
-          {
-            company_name: "Quiet elsewhere",
-            website: "quiet-new.example",
-            apollo_company_id: "Q1",
-          },
+          co("Full elsewhere", "full-new.example", "F1"),
+          co("No ein by id", "noein-new.example", "N1"),
+          co("Quiet", "quiet.example", "Q1"),
+          co("Quiet elsewhere", "quiet-new.example", "Q1"),
           // Through upsert_company: a field to fill, in file order.
-          { company_name: "Empty", website: "empty.example", apollo_company_id: "E1" },
-          {
-            company_name: "Empty",
-            website: "empty.example",
-            apollo_company_id: "E1",
-            ein: "14-2222222",
-          },
-          {
-            company_name: "No ein",
-            website: "noein.example",
-            apollo_company_id: "N1",
-            ein: "15-3333333",
-          },
+          co("Empty", "empty.example", "E1"),
+          co("Empty", "empty.example", "E1", "14-2222222"),
+          co("No ein", "noein.example", "N1", "15-3333333"),
           // Through upsert_company: the website of a merged-away company.
-          { company_name: "Gone", website: "gone.example" },
+          co("Gone", "gone.example"),
           // Through upsert_company: another Apollo id than the one held.
-          { company_name: "Full other id", website: "full.example", apollo_company_id: "F9" },
+          co("Full other id", "full.example", "F9"),
         ],
         [
           // Found by Apollo id while another company holds the website: IDENTITY_CONFLICT.
-          { company_name: "Clash", website: "empty.example", apollo_company_id: "F1" },
-          { company_name: "Empty again", website: "empty.example" },
+          co("Clash", "empty.example", "F1"),
+          co("Empty again", "empty.example"),
         ],
       ];
       const prepare = async (db: TestDatabase) => {
@@ -416,7 +359,7 @@ describe("importCompanyBatch", () => {
         const rows = batch.map(parseCompany).flatMap((p) => (p.ok ? [p.row] : []));
         expect(rows).toHaveLength(batch.length);
         viaCall.push(
-          ...(await withActor(byRow.db, ACTOR, (trx) => perRowUpsert(trx, rows, "fill"))),
+          ...(await withActor(byRow.db, ACTOR, (trx) => perRowCompanies(trx, rows, "fill"))),
         );
         viaSet.push(
           ...(await withActor(set.db, ACTOR, (trx) =>
