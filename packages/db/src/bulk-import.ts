@@ -806,8 +806,12 @@ const PERSON_LOOKUP_SQL = `
    ORDER BY r.i, m.via_alias`;
 
 // The validation result goes in with the row: one write per person instead of an INSERT and an
-// UPDATE (which doubled the history, audit and change-feed rows of the batch's people).
-const PERSON_INSERT_SQL = `
+// UPDATE (which doubled the history, audit and change-feed rows of the batch's people). A plain
+// INSERT, as the company insert: 20,000 people went in 12% faster without ON CONFLICT DO NOTHING
+// (1,370 against 1,552 ms, three alternated runs); a concurrent writer's email (23505) sends the
+// batch again with it (importPersonBatch).
+function personInsertSql(onConflict: boolean): string {
+  return `
   INSERT INTO marketing.people (person_id, name, email, linkedin_url, company_uid, title, source,
                                 validation_status, validation_provider, validation_result_raw,
                                 validated_at)
@@ -818,14 +822,19 @@ const PERSON_INSERT_SQL = `
       AS r(i integer, name text, email text, linkedin_url text, company_uid text, title text, source text,
            validation_status text, validation_provider text, validation_result_raw text)
    ORDER BY r.email
-  ON CONFLICT DO NOTHING
+  ${onConflict ? "ON CONFLICT DO NOTHING" : ""}
   RETURNING person_id, email`;
+}
+
+const PERSON_INSERT_SQL = personInsertSql(false);
+const PERSON_INSERT_ON_CONFLICT_SQL = personInsertSql(true);
 
 async function personPass(
   trx: Knex.Transaction,
   rows: readonly BulkPersonRow[],
   pending: readonly number[],
   outcomes: (PersonImportOutcome | undefined)[],
+  onConflict: boolean,
 ): Promise<number[]> {
   const lookup = await trx.raw<{ rows: Array<{ i: number; person_id: string }> }>(
     PERSON_LOOKUP_SQL,
@@ -852,7 +861,7 @@ async function personPass(
     create.push(index);
   }
   const result = await trx.raw<{ rows: Array<{ person_id: string; email: string }> }>(
-    PERSON_INSERT_SQL,
+    onConflict ? PERSON_INSERT_ON_CONFLICT_SQL : PERSON_INSERT_SQL,
     [
       JSON.stringify(
         create.map((i) => {
@@ -943,14 +952,19 @@ export async function importPersonBatch(
   let outcomes: PersonImportOutcome[];
   try {
     await withoutJit(q);
-    outcomes = await inSavepoint(q, async (trx) => {
-      const found: (PersonImportOutcome | undefined)[] = new Array(rows.length);
-      let pending = rows.map((_, i) => i);
-      for (let pass = 1; pending.length > 0; pass++) {
-        if (pass > MAX_PASSES) throw racedOut("email");
-        pending = await personPass(trx, rows, pending, found);
-      }
-      return found.map((out) => out ?? missingOutcome());
+    const passes = (onConflict: boolean) =>
+      inSavepoint(q, async (trx) => {
+        const found: (PersonImportOutcome | undefined)[] = new Array(rows.length);
+        let pending = rows.map((_, i) => i);
+        for (let pass = 1; pending.length > 0; pass++) {
+          if (pass > MAX_PASSES) throw racedOut("email");
+          pending = await personPass(trx, rows, pending, found, onConflict);
+        }
+        return found.map((out) => out ?? missingOutcome());
+      });
+    outcomes = await passes(false).catch((err: unknown) => {
+      if (isUniqueViolation(err)) return passes(true);
+      throw err;
     });
   } catch (err) {
     if (!isDataError(err)) throw toPleError(err);

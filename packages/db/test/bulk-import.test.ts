@@ -629,6 +629,25 @@ describe("importPersonBatch", () => {
     expect(sb.audit).toEqual(sa.audit);
     for (const o of b) if (o.status !== "rejected") expect(o.person_id).toMatch(UID);
   });
+  it("runs a batch again with ON CONFLICT when a concurrent writer takes one of its emails", async () => {
+    const rows: BulkPersonRow[] = ["taken-a", "taken-b", "taken-c"].map((name) => ({
+      name,
+      email: `${name}@example.com`,
+    }));
+    // As for companies: the other transaction's person is invisible to the batch's look-up, and
+    // its commit fails the batch's plain insert (23505), so the batch goes again.
+    const other = await bulk.db.knex.transaction();
+    const seen = await other.raw<{ rows: Array<{ r: { person_id: string } }> }>(
+      "SELECT marketing.insert_person('Taken B', 'taken-b@example.com') AS r",
+    );
+    const takenId = seen.rows[0]?.r.person_id;
+    const batch = withActor(bulk.db, ACTOR, (trx) => importPersonBatch(trx, rows));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.commit();
+    const out = await batch;
+    expect(out.map((o) => o.status)).toEqual(["created", "existing", "created"]);
+    expect(out[1]).toMatchObject({ person_id: takenId });
+  });
 });
 
 describe("bulk import on the embedded database (PGlite)", () => {
