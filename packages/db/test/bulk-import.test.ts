@@ -142,6 +142,20 @@ async function perRowCompanies(
   return out;
 }
 
+/** Waits until a session of the test database waits on a lock in an INSERT into `table`. */
+async function waitForLockedInsert(db: TestDatabase, table: string): Promise<void> {
+  for (let tries = 0; tries < 200; tries++) {
+    const waiting = await db.db.knex.raw<{ rows: Array<{ n: number }> }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE ?`,
+      [`%INSERT INTO ${table} %`],
+    );
+    if ((waiting.rows[0]?.n ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no INSERT INTO ${table} waited on a lock`);
+}
+
 type Importer = (q: Queryable, rows: BulkCompanyRow[]) => Promise<CompanyImportOutcome[]>;
 
 /** Imports the file in batches, core rejecting what it refuses; one outcome per file row. */
@@ -527,7 +541,7 @@ describe("importCompanyBatch", () => {
     );
     const takenUid = seen.rows[0]?.r.company_uid;
     const batch = withActor(bulk.db, ACTOR, (trx) => importCompanyBatch(trx, rows));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForLockedInsert(bulk, "marketing.company");
     await other.commit();
     const out = await batch;
     expect(out.map((o) => o.status)).toEqual(["created", "existing", "created"]);
@@ -642,7 +656,7 @@ describe("importPersonBatch", () => {
     );
     const takenId = seen.rows[0]?.r.person_id;
     const batch = withActor(bulk.db, ACTOR, (trx) => importPersonBatch(trx, rows));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForLockedInsert(bulk, "marketing.people");
     await other.commit();
     const out = await batch;
     expect(out.map((o) => o.status)).toEqual(["created", "existing", "created"]);
