@@ -433,18 +433,28 @@ async function upsertCompanyRow(
 // VOLATILE function whose statements see what the calls before it wrote, so the rows end as
 // they would one statement each, in file order. ORDER BY puts the calls after the sort.
 //
-// Under fill, a row whose company already holds every field the row would fill is answered
-// without the call, as upsert_company answers it ("unchanged", no write): the company holds
-// the row's website and its Apollo id too (or the row has none), or holds the Apollo id while
-// no company or alias holds the website (so match_company finds no second company), and it
-// has an EIN or the row has none. Fill never changes a website nor overwrites a set field, so
-// what the calls before a row write cannot make that answer wrong. A 50,000-row import of
-// accounts with 5% repeats spent 13% of its statement time in these calls (0.65 ms a row:
-// the normalisers again, match_company, a row lock and the slot check), most of them for
-// rows that changed nothing. The rows are canonical (importCompanyBatch's contract), as the
-// call's normalisers would leave them.
+// A row the call would answer "unchanged" (no write) is answered so without the call, when
+// that can be told from the table as the statement starts:
+// - fill: the company holds the row's website and its Apollo id too (or the row has none), or
+//   holds the Apollo id while no company or alias holds the website (so match_company finds
+//   no second company), and it has an EIN or the row has none. Fill never changes a website
+//   nor overwrites a set field, so what the calls before a row write cannot change the answer.
+// - update: the company the planner found for the row (`found`) holds its website, and its
+//   name, Apollo id and EIN equal the row's (or the row has none), and no other row of the
+//   statement found that company: only a row that finds a company can change it, and a row
+//   can take no key another company holds.
+// A 50,000-row import of accounts with 5% repeats spent 13% of its statement time in these
+// calls (0.65 ms a row: the normalisers again, match_company, a row lock and the slot check),
+// most of them for rows that changed nothing. The rows are canonical (importCompanyBatch's
+// contract), as the call's normalisers would leave them.
 const COMPANY_POLICY_SQL = `
-  WITH p AS (SELECT ?::text AS policy)
+  WITH p AS (SELECT ?::text AS policy),
+  r AS (
+    SELECT r.*, count(*) OVER (PARTITION BY r.found) AS finders
+      FROM json_to_recordset(?::json)
+        AS r(i integer, company_name text, website text, apollo_company_id text, ein text,
+             found text)
+  )
   SELECT r.i,
          CASE WHEN u.company_uid IS NOT NULL
            THEN json_build_object('status', 'unchanged', 'company_uid', u.company_uid,
@@ -454,24 +464,32 @@ const COMPANY_POLICY_SQL = `
                                          p.policy)
          END AS r
     FROM p
-   CROSS JOIN json_to_recordset(?::json)
-      AS r(i integer, company_name text, website text, apollo_company_id text, ein text)
+   CROSS JOIN r
     LEFT JOIN LATERAL (
       SELECT c.company_uid, 'website' AS matched_by
         FROM marketing.company AS c
-       WHERE c.website = r.website
+       WHERE p.policy = 'fill' AND c.website = r.website
          AND (r.apollo_company_id IS NULL OR c.apollo_company_id = r.apollo_company_id)
          AND (r.ein IS NULL OR c.ein_raw IS NOT NULL)
       UNION ALL
       SELECT c.company_uid, 'apollo_company_id'
         FROM marketing.company AS c
-       WHERE r.apollo_company_id IS NOT NULL AND c.apollo_company_id = r.apollo_company_id
+       WHERE p.policy = 'fill'
+         AND r.apollo_company_id IS NOT NULL AND c.apollo_company_id = r.apollo_company_id
          AND (r.ein IS NULL OR c.ein_raw IS NOT NULL)
          AND NOT EXISTS (SELECT 1 FROM marketing.company AS w WHERE w.website = r.website)
          AND NOT EXISTS (SELECT 1 FROM marketing.company_alias AS x
                           WHERE x.alias_kind = 'website' AND x.alias_value = r.website)
+      UNION ALL
+      SELECT c.company_uid, 'website'
+        FROM marketing.company AS c
+       WHERE p.policy = 'update' AND r.finders = 1
+         AND c.website = r.website AND c.company_uid = r.found
+         AND c.company_name = r.company_name
+         AND (r.apollo_company_id IS NULL OR c.apollo_company_id = r.apollo_company_id)
+         AND (r.ein IS NULL OR c.ein_raw = r.ein)
       LIMIT 1
-    ) AS u ON p.policy = 'fill'
+    ) AS u ON true
    ORDER BY r.i`;
 
 /**
@@ -496,12 +514,14 @@ async function applyCompanyPolicy(
     policy,
     input: (i) => {
       const row = rows[i] as BulkCompanyRow;
+      const found = outcomes[i];
       return {
         i,
         company_name: row.company_name,
         website: row.website,
         apollo_company_id: row.apollo_company_id ?? null,
         ein: row.ein ?? null,
+        found: found !== undefined && "company_uid" in found ? found.company_uid : null,
       };
     },
     outcome: upsertOutcome,

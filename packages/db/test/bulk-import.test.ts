@@ -142,6 +142,86 @@ async function perRowCompanies(
   return out;
 }
 
+function co(company_name: string, website: string, apollo?: string, ein?: string): RawCompany {
+  return {
+    company_name,
+    website,
+    ...(apollo === undefined ? {} : { apollo_company_id: apollo }),
+    ...(ein === undefined ? {} : { ein }),
+  };
+}
+
+/**
+ * Imports the batches of found rows under a policy into two databases holding the same
+ * companies: through upsert_company per row, and through importCompanyBatch. Expects the same
+ * outcomes, companies, history and audit, and that "Quiet" (found only by rows the batch
+ * answers without the call) was not locked: upsert_company locks the company it finds (FOR NO
+ * KEY UPDATE, which leaves the locker's transaction in xmax). Answers the batch's statuses.
+ */
+async function policyBothWays(
+  policy: "fill" | "update",
+  fileBatches: RawCompany[][],
+): Promise<string[]> {
+  const stored: RawCompany[] = [
+    co("Full", "full.example", "F1", "12-3456789"),
+    co("Empty", "empty.example"),
+    co("No ein", "noein.example", "N1"),
+    co("Gone", "gone.example"),
+    co("Quiet", "quiet.example", "Q1", "17-5555555"),
+  ];
+  const [byRow, set] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  try {
+    const prepare = async (db: TestDatabase) => {
+      const rows = stored.map(parseCompany).flatMap((p) => (p.ok ? [p.row] : []));
+      const out = await withActor(db.db, { actor: "seed" }, (trx) => perRowCompanies(trx, rows));
+      const uids = out.map((o) => (o.status === "rejected" ? "" : o.company_uid));
+      await db.db.knex.raw("SELECT marketing.merge_companies(?, ?, '{}'::jsonb)", [
+        uids[0] ?? "",
+        uids[3] ?? "",
+      ]);
+      return uids;
+    };
+    const xmax = async (db: TestDatabase, uid: string | undefined) =>
+      (
+        await db.db.knex.raw<{ rows: Array<{ xmax: string }> }>(
+          "SELECT xmax::text FROM marketing.company WHERE company_uid = ?",
+          [uid ?? ""],
+        )
+      ).rows[0]?.xmax;
+    const uidsByRow = await prepare(byRow);
+    const uidsSet = await prepare(set);
+    const quietByRow = await xmax(byRow, uidsByRow[4]);
+    const quietSet = await xmax(set, uidsSet[4]);
+    const viaCall: CompanyImportOutcome[] = [];
+    const viaSet: CompanyImportOutcome[] = [];
+    for (const batch of fileBatches) {
+      const rows = batch.map(parseCompany).flatMap((p) => (p.ok ? [p.row] : []));
+      expect(rows).toHaveLength(batch.length);
+      viaCall.push(
+        ...(await withActor(byRow.db, ACTOR, (trx) => perRowCompanies(trx, rows, policy))),
+      );
+      viaSet.push(
+        ...(await withActor(set.db, ACTOR, (trx) =>
+          importCompanyBatch(trx, rows, { onExisting: policy }),
+        )),
+      );
+    }
+    const labelsByRow = labelsOf(uidsByRow, viaCall);
+    const labelsSet = labelsOf(uidsSet, viaSet);
+    expect(summarise(viaSet, labelsSet)).toEqual(summarise(viaCall, labelsByRow));
+    const a = await snapshot(byRow.db.knex, labelsByRow);
+    const b = await snapshot(set.db.knex, labelsSet);
+    expect(b.companies).toEqual(a.companies);
+    expect(b.companyHistory).toEqual(a.companyHistory);
+    expect(b.audit).toEqual(a.audit);
+    expect(await xmax(byRow, uidsByRow[4])).not.toBe(quietByRow);
+    expect(await xmax(set, uidsSet[4])).toBe(quietSet);
+    return viaSet.map((o) => o.status);
+  } finally {
+    await Promise.all([byRow.drop(), set.drop()]);
+  }
+}
+
 /** Waits until a session of the test database waits on a lock in an INSERT into `table`. */
 async function waitForLockedInsert(db: TestDatabase, table: string): Promise<void> {
   for (let tries = 0; tries < 200; tries++) {
@@ -306,112 +386,60 @@ describe("importCompanyBatch", () => {
   });
 
   it("under fill, answers found rows as upsert_company row by row, the unchanged ones without the call", async () => {
-    const [byRow, set] = await Promise.all([createTestDatabase(), createTestDatabase()]);
-    try {
-      const co = (company_name: string, website: string, apollo?: string, ein?: string) => ({
-        company_name,
-        website,
-        ...(apollo === undefined ? {} : { apollo_company_id: apollo }),
-        ...(ein === undefined ? {} : { ein }),
-      });
-      const stored: RawCompany[] = [
-        co("Full", "full.example", "F1", "12-3456789"),
-        co("Empty", "empty.example"),
-        co("No ein", "noein.example", "N1"),
+    const statuses = await policyBothWays("fill", [
+      [
+        // Unchanged by the shortcut: the company holds the website (and Apollo id), has an EIN.
+        co("Full again", "full.example", "F1", "13-1111111"),
+        co("Full bare", "full.example"),
+        // Unchanged by the shortcut: found by Apollo id, the website held by nobody.
+        co("Full elsewhere", "full-new.example", "F1"),
+        co("No ein by id", "noein-new.example", "N1"),
+        co("Quiet", "quiet.example", "Q1"),
+        co("Quiet elsewhere", "quiet-new.example", "Q1"),
+        // Through upsert_company: a field to fill, in file order.
+        co("Empty", "empty.example", "E1"),
+        co("Empty", "empty.example", "E1", "14-2222222"),
+        co("No ein", "noein.example", "N1", "15-3333333"),
+        // Through upsert_company: the website of a merged-away company.
         co("Gone", "gone.example"),
+        // Through upsert_company: another Apollo id than the one held.
+        co("Full other id", "full.example", "F9"),
+      ],
+      [
+        // Found by Apollo id while another company holds the website: IDENTITY_CONFLICT.
+        co("Clash", "empty.example", "F1"),
+        co("Empty again", "empty.example"),
+      ],
+    ]);
+    expect(statuses).toEqual([
+      ...Array(6).fill("unchanged"),
+      ...Array(3).fill("updated"),
+      ...["unchanged", "unchanged", "rejected", "unchanged"],
+    ]);
+  });
+
+  it("under update, answers found rows as upsert_company row by row, the unchanged ones without the call", async () => {
+    const statuses = await policyBothWays("update", [
+      [
+        // Unchanged by the shortcut: the only row finding the company, every value the same.
         co("Quiet", "quiet.example", "Q1", "17-5555555"),
-      ];
-      const fileBatches: RawCompany[][] = [
-        [
-          // Unchanged by the shortcut: the company holds the website (and Apollo id), has an EIN.
-          co("Full again", "full.example", "F1", "13-1111111"),
-          co("Full bare", "full.example"),
-          // Unchanged by the shortcut: found by Apollo id, the website held by nobody.
-          co("Full elsewhere", "full-new.example", "F1"),
-          co("No ein by id", "noein-new.example", "N1"),
-          co("Quiet", "quiet.example", "Q1"),
-          co("Quiet elsewhere", "quiet-new.example", "Q1"),
-          // Through upsert_company: a field to fill, in file order.
-          co("Empty", "empty.example", "E1"),
-          co("Empty", "empty.example", "E1", "14-2222222"),
-          co("No ein", "noein.example", "N1", "15-3333333"),
-          // Through upsert_company: the website of a merged-away company.
-          co("Gone", "gone.example"),
-          // Through upsert_company: another Apollo id than the one held.
-          co("Full other id", "full.example", "F9"),
-        ],
-        [
-          // Found by Apollo id while another company holds the website: IDENTITY_CONFLICT.
-          co("Clash", "empty.example", "F1"),
-          co("Empty again", "empty.example"),
-        ],
-      ];
-      const prepare = async (db: TestDatabase) => {
-        const rows = stored.map(parseCompany).flatMap((p) => (p.ok ? [p.row] : []));
-        const out = await withActor(db.db, { actor: "seed" }, (trx) => perRowCompanies(trx, rows));
-        const uids = out.map((o) => (o.status === "rejected" ? "" : o.company_uid));
-        await db.db.knex.raw("SELECT marketing.merge_companies(?, ?, '{}'::jsonb)", [
-          uids[0] ?? "",
-          uids[3] ?? "",
-        ]);
-        return uids;
-      };
-      const uidsByRow = await prepare(byRow);
-      const uidsSet = await prepare(set);
-      const xmax = async (db: TestDatabase, uid: string | undefined) =>
-        (
-          await db.db.knex.raw<{ rows: Array<{ xmax: string }> }>(
-            "SELECT xmax::text FROM marketing.company WHERE company_uid = ?",
-            [uid ?? ""],
-          )
-        ).rows[0]?.xmax;
-      const quietByRow = await xmax(byRow, uidsByRow[4]);
-      const quietSet = await xmax(set, uidsSet[4]);
-      const viaCall: CompanyImportOutcome[] = [];
-      const viaSet: CompanyImportOutcome[] = [];
-      for (const batch of fileBatches) {
-        const rows = batch.map(parseCompany).flatMap((p) => (p.ok ? [p.row] : []));
-        expect(rows).toHaveLength(batch.length);
-        viaCall.push(
-          ...(await withActor(byRow.db, ACTOR, (trx) => perRowCompanies(trx, rows, "fill"))),
-        );
-        viaSet.push(
-          ...(await withActor(set.db, ACTOR, (trx) =>
-            importCompanyBatch(trx, rows, { onExisting: "fill" }),
-          )),
-        );
-      }
-      const labelsByRow = labelsOf(uidsByRow, viaCall);
-      const labelsSet = labelsOf(uidsSet, viaSet);
-      expect(summarise(viaSet, labelsSet)).toEqual(summarise(viaCall, labelsByRow));
-      expect(viaSet.map((o) => o.status)).toEqual([
-        "unchanged",
-        "unchanged",
-        "unchanged",
-        "unchanged",
-        "unchanged",
-        "unchanged",
-        "updated",
-        "updated",
-        "updated",
-        "unchanged",
-        "unchanged",
-        "rejected",
-        "unchanged",
-      ]);
-      const a = await snapshot(byRow.db.knex, labelsByRow);
-      const b = await snapshot(set.db.knex, labelsSet);
-      expect(b.companies).toEqual(a.companies);
-      expect(b.companyHistory).toEqual(a.companyHistory);
-      expect(b.audit).toEqual(a.audit);
-      // The shortcut answered without the call: upsert_company locks the company it finds (FOR
-      // NO KEY UPDATE, which leaves the locker's transaction in xmax), and only shortcut rows
-      // found "Quiet".
-      expect(await xmax(byRow, uidsByRow[4])).not.toBe(quietByRow);
-      expect(await xmax(set, uidsSet[4])).toBe(quietSet);
-    } finally {
-      await Promise.all([byRow.drop(), set.drop()]);
-    }
+        co("Empty", "empty.example"),
+        // Through upsert_company: three rows find "Full"; the second renames it, the third
+        // renames it back (answered "unchanged" from the table as the statement began, it
+        // would be wrong).
+        co("Full", "full.example", "F1"),
+        co("Full renamed", "full.example"),
+        co("Full", "full.example"),
+        co("No ein", "noein.example", "N1", "15-3333333"),
+        // Through upsert_company: found by Apollo id, so the update moves the website.
+        co("No ein", "noein-moved.example", "N1"),
+      ],
+      [co("Clash", "empty.example", "F1"), co("Empty", "empty.example")],
+    ]);
+    expect(statuses).toEqual([
+      ...["unchanged", "unchanged", "unchanged", "updated", "updated", "updated", "updated"],
+      ...["rejected", "unchanged"],
+    ]);
   });
 
   it("gives a batch's new companies consecutive UIDs of today, ascending in website order", async () => {
