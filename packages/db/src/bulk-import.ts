@@ -995,12 +995,44 @@ export async function importPersonBatch(
   return applyPersonPolicy(q, rows, outcomes, policy);
 }
 
+// As COMPANY_POLICY_SQL: a row upsert_person would answer "unchanged" is answered so without
+// the call when the table shows it as the statement starts. The person holds the row's email
+// (not as an alias), its LinkedIn URL (so match_person checks no other holder) and its company
+// UID, where the row has them, and then
+// - fill: has a title, or the row has none (fill sets only empty fields, so the rows before
+//   it in the statement cannot change the answer);
+// - update: has the row's name and title too, and no other row of the statement found the
+//   person (`found`, the person the batch's look-up found).
 const PERSON_POLICY_SQL = `
-  SELECT r.i, marketing.upsert_person(r.name, r.email, r.linkedin_url, r.company_uid, r.title,
-                                      r.source, ?) AS r
-    FROM json_to_recordset(?::json)
-      AS r(i integer, name text, email text, linkedin_url text, company_uid text, title text,
-           source text)
+  WITH p AS (SELECT ?::text AS policy),
+  r AS (
+    SELECT r.*, count(*) OVER (PARTITION BY r.found) AS finders
+      FROM json_to_recordset(?::json)
+        AS r(i integer, name text, email text, linkedin_url text, company_uid text, title text,
+             source text, found text)
+  )
+  SELECT r.i,
+         CASE WHEN u.person_id IS NOT NULL
+           THEN json_build_object('status', 'unchanged', 'person_id', u.person_id,
+                                  'merged_from', NULL, 'changed', '[]'::json)
+           ELSE marketing.upsert_person(r.name, r.email, r.linkedin_url, r.company_uid, r.title,
+                                        r.source, p.policy)
+         END AS r
+    FROM p
+   CROSS JOIN r
+    LEFT JOIN LATERAL (
+      SELECT s.person_id
+        FROM marketing.people AS s
+       WHERE s.email = r.email
+         AND (r.linkedin_url IS NULL OR s.linkedin_url = r.linkedin_url)
+         AND (r.company_uid IS NULL OR s.company_uid = r.company_uid)
+         AND CASE p.policy
+               WHEN 'fill' THEN r.title IS NULL OR s.title IS NOT NULL
+               WHEN 'update' THEN r.finders = 1 AND s.person_id = r.found AND s.name = r.name
+                                  AND (r.title IS NULL OR s.title = r.title)
+               ELSE false
+             END
+    ) AS u ON true
    ORDER BY r.i`;
 
 /**
@@ -1032,6 +1064,7 @@ async function applyPersonPolicy(
         company_uid: row.company_uid ?? null,
         title: row.title ?? null,
         source: row.source ?? "manual",
+        found: outcomes[i]?.status === "existing" ? outcomes[i].person_id : null,
       };
     },
     outcome: personUpsertOutcome,

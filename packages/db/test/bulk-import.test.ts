@@ -222,6 +222,51 @@ async function policyBothWays(
   }
 }
 
+/**
+ * The naive path for people: insert_person per row (upsert_person under a policy, when one is
+ * given), a savepoint each.
+ */
+async function perRowPeople(
+  q: Queryable,
+  rows: BulkPersonRow[],
+  policy?: "fill" | "update",
+): Promise<PersonImportOutcome[]> {
+  const out: PersonImportOutcome[] = [];
+  for (const row of rows) {
+    const values = [
+      row.name,
+      row.email,
+      row.linkedin_url ?? null,
+      row.company_uid ?? null,
+      row.title ?? null,
+      row.source ?? "manual",
+    ];
+    try {
+      const r = await q.transaction(async (sp) => {
+        const res = await sp.raw<{ rows: Array<{ r: { status: string; person_id: string } }> }>(
+          policy === undefined
+            ? "SELECT marketing.insert_person(?, ?, ?, ?, ?, ?) AS r"
+            : "SELECT marketing.upsert_person(?, ?, ?, ?, ?, ?, ?) AS r",
+          policy === undefined ? values : [...values, policy],
+        );
+        const value = res.rows[0]?.r;
+        if (value === undefined) throw new Error("no result");
+        return value;
+      });
+      out.push({
+        status:
+          r.status === "created" || r.status === "updated" || r.status === "unchanged"
+            ? r.status
+            : "existing",
+        person_id: r.person_id as never,
+      });
+    } catch (err) {
+      out.push({ status: "rejected", error: toPleError(err) });
+    }
+  }
+  return out;
+}
+
 /** Waits until a session of the test database waits on a lock in an INSERT into `table`. */
 async function waitForLockedInsert(db: TestDatabase, table: string): Promise<void> {
   for (let tries = 0; tries < 200; tries++) {
@@ -620,41 +665,11 @@ describe("importPersonBatch", () => {
     const valid: BulkPersonRow[] = parsed.flatMap((p) => (p.ok ? [p.value] : []));
     expect(valid.length).toBeLessThan(raw.length);
 
-    const perRow = async (q: Queryable, rows: BulkPersonRow[]): Promise<PersonImportOutcome[]> => {
-      const out: PersonImportOutcome[] = [];
-      for (const row of rows) {
-        try {
-          const r = await q.transaction(async (sp) => {
-            const res = await sp.raw<{ rows: Array<{ r: { status: string; person_id: string } }> }>(
-              "SELECT marketing.insert_person(?, ?, ?, ?, ?, ?) AS r",
-              [
-                row.name,
-                row.email,
-                row.linkedin_url ?? null,
-                row.company_uid ?? null,
-                row.title ?? null,
-                row.source ?? "manual",
-              ],
-            );
-            const value = res.rows[0]?.r;
-            if (value === undefined) throw new Error("no result");
-            return value;
-          });
-          out.push({
-            status: r.status === "created" ? "created" : "existing",
-            person_id: r.person_id as never,
-          });
-        } catch (err) {
-          out.push({ status: "rejected", error: toPleError(err) });
-        }
-      }
-      return out;
-    };
     // Two batches each way, so duplicates meet both within a batch and across batches.
     const a: PersonImportOutcome[] = [];
     const b: PersonImportOutcome[] = [];
     for (const slice of [valid.slice(0, 60), valid.slice(60)]) {
-      a.push(...(await withActor(naive.db, ACTOR, (trx) => perRow(trx, slice))));
+      a.push(...(await withActor(naive.db, ACTOR, (trx) => perRowPeople(trx, slice))));
       b.push(...(await withActor(bulk.db, ACTOR, (trx) => importPersonBatch(trx, slice))));
     }
     const labelsA = labelsOf(seedNaive, a);
@@ -689,6 +704,125 @@ describe("importPersonBatch", () => {
     const out = await batch;
     expect(out.map((o) => o.status)).toEqual(["created", "existing", "created"]);
     expect(out[1]).toMatchObject({ person_id: takenId });
+  });
+  it("under fill and update, answers found people as upsert_person row by row, the unchanged ones without the call", async () => {
+    // [name, email local part, LinkedIn slug, company (A or B), title]
+    type P = [string, string, string?, ("A" | "B")?, string?];
+    const fill: P[][] = [
+      [
+        // Unchanged by the shortcut: nothing to fill ("Quinn" is found only by these rows).
+        ["Pat One", "p1", "p1", "A", "Chief"],
+        ["Pat One", "p1"],
+        ["Quinn", "q", "q", "B"],
+        // Through upsert_person: fields to fill, then nothing left to fill.
+        ["Pat Two", "p2", "p2", "A", "HR lead"],
+        ["Pat Two", "p2", "p2", "A", "HR lead"],
+        // Through upsert_person: another LinkedIn URL than the one held, held by nobody.
+        ["Pat One", "p1", "other"],
+      ],
+      // A LinkedIn URL another person holds: IDENTITY_CONFLICT.
+      [
+        ["Pat One", "p1", "q"],
+        ["Pat Two", "p2"],
+      ],
+    ];
+    const update: P[][] = [
+      [
+        ["Quinn", "q", "q", "B", "CFO"],
+        // Three rows find "Pat One": the second renames, the third renames back.
+        ["Pat One", "p1", "p1", "A", "CEO"],
+        ["Pat Uno", "p1"],
+        ["Pat One", "p1"],
+        ["Pat Two", "p2", undefined, undefined, "Boss"],
+      ],
+      [
+        ["Pat One", "p1", "q"],
+        ["Pat Two", "p2"],
+      ],
+    ];
+    const both = async (policy: "fill" | "update", batches: P[][]) => {
+      const [byRow, set] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+      try {
+        const prepare = async (db: TestDatabase) => {
+          const companies = await withActor(db.db, { actor: "seed" }, (trx) =>
+            perRowCompanies(trx, [
+              { company_name: "A", website: "a.example" },
+              { company_name: "B", website: "b.example" },
+            ]),
+          );
+          const uid = (k: "A" | "B") => {
+            const o = companies[k === "A" ? 0 : 1];
+            return o !== undefined && o.status !== "rejected" ? o.company_uid : "";
+          };
+          const person = (p: P): BulkPersonRow => {
+            const [name, local, slug, company, title] = p;
+            return PersonCreateInput.parse({
+              name,
+              email: `${local}@people.example`,
+              ...(slug === undefined ? {} : { linkedin_url: `linkedin.com/in/${slug}-person` }),
+              ...(company === undefined ? {} : { company_uid: uid(company) }),
+              ...(title === undefined ? {} : { title }),
+            });
+          };
+          const stored = [
+            person(["Pat One", "p1", "p1", "A", "CEO"]),
+            person(["Pat Two", "p2"]),
+            person(["Quinn", "q", "q", "B", "CFO"]),
+          ];
+          const ids = await withActor(db.db, { actor: "seed" }, (trx) =>
+            importPersonBatch(trx, stored),
+          );
+          return { person, quinn: ids[2]?.status === "created" ? ids[2].person_id : "" };
+        };
+        const a = await prepare(byRow);
+        const b = await prepare(set);
+        const xmax = async (db: TestDatabase, id: string) =>
+          (
+            await db.db.knex.raw<{ rows: Array<{ xmax: string }> }>(
+              "SELECT xmax::text FROM marketing.people WHERE person_id = ?",
+              [id],
+            )
+          ).rows[0]?.xmax;
+        const quinnByRow = await xmax(byRow, a.quinn);
+        const quinnSet = await xmax(set, b.quinn);
+        const viaCall: PersonImportOutcome[] = [];
+        const viaSet: PersonImportOutcome[] = [];
+        for (const batch of batches) {
+          const rowsA = batch.map(a.person);
+          const rowsB = batch.map(b.person);
+          expect(rowsB).toEqual(rowsA);
+          viaCall.push(
+            ...(await withActor(byRow.db, ACTOR, (trx) => perRowPeople(trx, rowsA, policy))),
+          );
+          viaSet.push(
+            ...(await withActor(set.db, ACTOR, (trx) =>
+              importPersonBatch(trx, rowsB, { onExisting: policy }),
+            )),
+          );
+        }
+        const labels = new Map<string, string>();
+        expect(summarise(viaSet, labels)).toEqual(summarise(viaCall, labels));
+        const sa = await snapshot(byRow.db.knex, labels);
+        const sb = await snapshot(set.db.knex, labels);
+        expect(sb.people).toEqual(sa.people);
+        expect(sb.peopleHistory).toEqual(sa.peopleHistory);
+        expect(sb.audit).toEqual(sa.audit);
+        // upsert_person locks the person it finds; only shortcut rows found "Quinn".
+        expect(await xmax(byRow, a.quinn)).not.toBe(quinnByRow);
+        expect(await xmax(set, b.quinn)).toBe(quinnSet);
+        return viaSet.map((o) => o.status);
+      } finally {
+        await Promise.all([byRow.drop(), set.drop()]);
+      }
+    };
+    expect(await both("fill", fill)).toEqual([
+      ...["unchanged", "unchanged", "unchanged", "updated", "unchanged", "unchanged"],
+      ...["rejected", "unchanged"],
+    ]);
+    expect(await both("update", update)).toEqual([
+      ...["unchanged", "unchanged", "updated", "updated", "updated"],
+      ...["rejected", "unchanged"],
+    ]);
   });
 });
 
