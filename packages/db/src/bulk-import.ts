@@ -634,6 +634,43 @@ function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown }).code === "23505";
 }
 
+/**
+ * Runs a batch's passes in a savepoint until every one of its `count` rows has an outcome: each
+ * pass writes what it can and answers the rows to look up again (a concurrent import beat their
+ * insert). `check` may refuse the result inside the savepoint, which rolls it back. The passes
+ * insert plainly; when that fails on a key a concurrent writer took (23505), the savepoint is
+ * rolled back and the passes run again with ON CONFLICT DO NOTHING.
+ */
+async function inPasses<O>(
+  q: Queryable,
+  count: number,
+  field: "website" | "email",
+  pass: (
+    trx: Knex.Transaction,
+    pending: readonly number[],
+    found: (O | undefined)[],
+    onConflict: boolean,
+  ) => Promise<number[]>,
+  check?: (done: O[]) => void,
+): Promise<O[]> {
+  const run = (onConflict: boolean) =>
+    inSavepoint(q, async (trx) => {
+      const found: (O | undefined)[] = new Array(count);
+      let pending = Array.from({ length: count }, (_, i) => i);
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > MAX_PASSES) throw racedOut(field);
+        pending = await pass(trx, pending, found, onConflict);
+      }
+      const done = found.map((out) => out ?? missingOutcome());
+      check?.(done);
+      return done;
+    });
+  return run(false).catch((err: unknown) => {
+    if (isUniqueViolation(err)) return run(true);
+    throw err;
+  });
+}
+
 async function companyPass(
   trx: Knex.Transaction,
   rows: readonly BulkCompanyRow[],
@@ -743,22 +780,16 @@ export async function importCompanyBatch(
   let outcomes: CompanyImportOutcome[];
   try {
     await withoutJit(q);
-    const passes = (onConflict: boolean) =>
-      inSavepoint(q, async (trx) => {
-        const found: (CompanyImportOutcome | undefined)[] = new Array(rows.length);
-        let pending = rows.map((_, i) => i);
-        for (let pass = 1; pending.length > 0; pass++) {
-          if (pass > MAX_PASSES) throw racedOut("website");
-          pending = await companyPass(trx, rows, pending, found, options, onConflict);
-        }
-        const done = found.map((out) => out ?? missingOutcome());
+    outcomes = await inPasses<CompanyImportOutcome>(
+      q,
+      rows.length,
+      "website",
+      (trx, pending, found, onConflict) =>
+        companyPass(trx, rows, pending, found, options, onConflict),
+      (done) => {
         if (policy !== "skip" && fillBeforeCreate(rows, done)) throw new InFileOrder();
-        return done;
-      });
-    outcomes = await passes(false).catch((err: unknown) => {
-      if (isUniqueViolation(err)) return passes(true);
-      throw err;
-    });
+      },
+    );
   } catch (err) {
     if (!(err instanceof InFileOrder) && !isDataError(err)) throw toPleError(err);
     if (policy === "skip") return companiesRowByRow(q, rows);
@@ -973,20 +1004,12 @@ export async function importPersonBatch(
   let outcomes: PersonImportOutcome[];
   try {
     await withoutJit(q);
-    const passes = (onConflict: boolean) =>
-      inSavepoint(q, async (trx) => {
-        const found: (PersonImportOutcome | undefined)[] = new Array(rows.length);
-        let pending = rows.map((_, i) => i);
-        for (let pass = 1; pending.length > 0; pass++) {
-          if (pass > MAX_PASSES) throw racedOut("email");
-          pending = await personPass(trx, rows, pending, found, onConflict);
-        }
-        return found.map((out) => out ?? missingOutcome());
-      });
-    outcomes = await passes(false).catch((err: unknown) => {
-      if (isUniqueViolation(err)) return passes(true);
-      throw err;
-    });
+    outcomes = await inPasses<PersonImportOutcome>(
+      q,
+      rows.length,
+      "email",
+      (trx, pending, found, onConflict) => personPass(trx, rows, pending, found, onConflict),
+    );
   } catch (err) {
     if (!isDataError(err)) throw toPleError(err);
     outcomes = await peopleRowByRow(q, rows);
