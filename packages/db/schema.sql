@@ -1,7 +1,7 @@
 -- packages/db/schema.sql — GENERATED, do not edit: the schema after every migration
--- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed, 015_history_superseded_only, 016_people_import_speed, 017_slot_changes_per_statement), dumped by pg_dump --schema-only from a freshly migrated database.
+-- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed, 015_history_superseded_only, 016_people_import_speed, 017_slot_changes_per_statement, 018_event_positions_per_commit), dumped by pg_dump --schema-only from a freshly migrated database.
 -- Regenerate after changing or adding a migration: pnpm --filter @ple/db schema:dump
--- forward migrations sha256: c199a920ce639bb2e951ab5e381b1d1d0f21b911dcf81838acb5255651f4c37f
+-- forward migrations sha256: 7e08a8e9d64e9b0ba464fc15db788b8ab0e6ed444315a13ba231596c7b82bce7
 
 --
 -- PostgreSQL database dump
@@ -205,12 +205,14 @@ CREATE FUNCTION marketing.assign_event_positions() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
-  v_count bigint;
+  v_tx bigint := nullif(current_setting('ple.event_tx', true), '')::bigint;
+  v_last_ord bigint := coalesce(nullif(current_setting('ple.event_ord', true), ''), '0')::bigint;
+  v_numbered bigint := coalesce(nullif(current_setting('ple.event_numbered', true), ''), '0')::bigint;
+  v_count bigint := v_last_ord - v_numbered;
   v_last bigint;
 BEGIN
   DELETE FROM marketing.event_pending WHERE txid = NEW.txid;
-  SELECT count(*) INTO v_count FROM marketing.event WHERE txid = NEW.txid AND position IS NULL;
-  IF v_count = 0 THEN
+  IF v_tx IS NULL OR v_count <= 0 THEN
     RETURN NULL;
   END IF;
   -- From here to the end of the commit this transaction holds the clock's row lock
@@ -218,14 +220,9 @@ BEGIN
   INSERT INTO marketing.event_clock AS c (id, last_position) VALUES (true, v_count)
   ON CONFLICT (id) DO UPDATE SET last_position = c.last_position + excluded.last_position
   RETURNING c.last_position INTO v_last;
-  UPDATE marketing.event AS e
-     SET position = v_last - v_count + n.ord
-    FROM (
-      SELECT u.event_id, row_number() OVER (ORDER BY u.event_id) AS ord
-        FROM marketing.event AS u
-       WHERE u.txid = NEW.txid AND u.position IS NULL
-    ) AS n
-   WHERE e.event_id = n.event_id;
+  INSERT INTO marketing.event_commit (tx, first_ord, first_position, last_position)
+  VALUES (v_tx, v_numbered + 1, v_last - v_count + 1, v_last);
+  PERFORM set_config('ple.event_numbered', v_last_ord::text, true);
   RETURN NULL;
 END;
 $$;
@@ -578,11 +575,15 @@ $$;
 CREATE FUNCTION marketing.company_events_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+  v_tx bigint := marketing.event_tx();
+  v_base bigint := marketing.take_event_ords((SELECT count(*) FROM new_company));
 BEGIN
-  INSERT INTO marketing.event (type, uids, changes, actor, request_id, txid)
+  INSERT INTO marketing.event (type, uids, changes, actor, request_id, txid, tx, ord)
   SELECT 'company.created', jsonb_build_object('company_uid', n.company_uid),
          to_jsonb(n) - 'created_at' - 'updated_at',
-         marketing.current_actor(), marketing.current_request_id(), txid_current()
+         marketing.current_actor(), marketing.current_request_id(), txid_current(),
+         v_tx, v_base + row_number() OVER ()
     FROM new_company AS n;
   RETURN NULL;
 END;
@@ -1392,6 +1393,24 @@ CREATE FUNCTION marketing.event_mark_transaction() RETURNS trigger
 BEGIN
   INSERT INTO marketing.event_pending (txid) VALUES (txid_current()) ON CONFLICT (txid) DO NOTHING;
   RETURN NULL;
+END;
+$$;
+
+--
+-- Name: event_tx(); Type: FUNCTION; Schema: marketing; Owner: -
+--
+
+CREATE FUNCTION marketing.event_tx() RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  v_tx text := current_setting('ple.event_tx', true);
+BEGIN
+  IF v_tx IS NULL OR v_tx = '' THEN
+    v_tx := nextval('marketing.event_tx_seq')::text;
+    PERFORM set_config('ple.event_tx', v_tx, true);
+  END IF;
+  RETURN v_tx::bigint;
 END;
 $$;
 
@@ -2498,6 +2517,16 @@ END;
 $$;
 
 --
+-- Name: next_event_ord(); Type: FUNCTION; Schema: marketing; Owner: -
+--
+
+CREATE FUNCTION marketing.next_event_ord() RETURNS bigint
+    LANGUAGE sql
+    AS $$
+  SELECT marketing.take_event_ords(1) + 1
+$$;
+
+--
 -- Name: next_slot_status(text, text); Type: FUNCTION; Schema: marketing; Owner: -
 --
 
@@ -3252,12 +3281,16 @@ $_$;
 CREATE FUNCTION marketing.person_events_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+  v_tx bigint := marketing.event_tx();
+  v_base bigint := marketing.take_event_ords((SELECT count(*) FROM new_people));
 BEGIN
-  INSERT INTO marketing.event (type, uids, changes, actor, request_id, txid)
+  INSERT INTO marketing.event (type, uids, changes, actor, request_id, txid, tx, ord)
   SELECT 'person.created',
          jsonb_strip_nulls(jsonb_build_object('person_id', n.person_id, 'company_uid', n.company_uid)),
          to_jsonb(n) - 'created_at' - 'updated_at',
-         marketing.current_actor(), marketing.current_request_id(), txid_current()
+         marketing.current_actor(), marketing.current_request_id(), txid_current(),
+         v_tx, v_base + row_number() OVER ()
     FROM new_people AS n;
   RETURN NULL;
 END;
@@ -3537,6 +3570,46 @@ BEGIN
     n := n + 1;
   END LOOP;
   RETURN output;
+END;
+$$;
+
+--
+-- Name: purge_event_commits(integer, boolean); Type: FUNCTION; Schema: marketing; Owner: -
+--
+
+CREATE FUNCTION marketing.purge_event_commits(p_days integer, p_dry_run boolean DEFAULT false) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  v_cutoff timestamptz;
+  v_count bigint := 0;
+BEGIN
+  IF p_days < 0 THEN
+    PERFORM marketing.raise_validation(
+      'event_days', 'negative', 'event_days: a retention period must not be negative'
+    );
+  END IF;
+  IF p_days IS NULL THEN
+    RETURN 0;
+  END IF;
+  v_cutoff := now() - make_interval(days => p_days);
+  IF p_dry_run THEN
+    SELECT count(*) INTO v_count
+      FROM marketing.event_commit AS c
+     WHERE NOT EXISTS (
+       SELECT 1 FROM marketing.event AS e
+        WHERE e.tx = c.tx AND e.ord BETWEEN c.first_ord AND c.first_ord + (c.last_position - c.first_position)
+          AND e.at >= v_cutoff
+     );
+    RETURN v_count;
+  END IF;
+  DELETE FROM marketing.event_commit AS c
+   WHERE NOT EXISTS (
+     SELECT 1 FROM marketing.event AS e
+      WHERE e.tx = c.tx AND e.ord BETWEEN c.first_ord AND c.first_ord + (c.last_position - c.first_position)
+   );
+  GET DIAGNOSTICS v_count = ROW_COUNT;
+  RETURN v_count;
 END;
 $$;
 
@@ -4407,6 +4480,21 @@ END;
 $$;
 
 --
+-- Name: take_event_ords(bigint); Type: FUNCTION; Schema: marketing; Owner: -
+--
+
+CREATE FUNCTION marketing.take_event_ords(p_count bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  v_last bigint := coalesce(nullif(current_setting('ple.event_ord', true), ''), '0')::bigint;
+BEGIN
+  PERFORM set_config('ple.event_ord', (v_last + p_count)::text, true);
+  RETURN v_last;
+END;
+$$;
+
+--
 -- Name: unsuppress_identity(text, text); Type: FUNCTION; Schema: marketing; Owner: -
 --
 
@@ -4890,7 +4978,7 @@ COMMENT ON VIEW marketing.company_versions IS 'Every version of marketing.compan
 
 CREATE TABLE marketing.event (
     event_id bigint NOT NULL,
-    "position" bigint,
+    ord bigint DEFAULT marketing.next_event_ord() NOT NULL,
     type text NOT NULL,
     uids jsonb NOT NULL,
     changes jsonb DEFAULT '{}'::jsonb NOT NULL,
@@ -4898,7 +4986,9 @@ CREATE TABLE marketing.event (
     request_id text,
     txid bigint NOT NULL,
     at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    tx bigint DEFAULT marketing.event_tx() NOT NULL,
     CONSTRAINT event_changes_object CHECK ((jsonb_typeof(changes) = 'object'::text)),
+    CONSTRAINT event_ord_check CHECK ((ord >= 1)),
     CONSTRAINT event_type_check CHECK ((type = ANY (ARRAY['company.created'::text, 'company.updated'::text, 'company.merged'::text, 'company.deleted'::text, 'slot.assigned'::text, 'slot.proposed'::text, 'slot.confirmed'::text, 'slot.rejected'::text, 'slot.vacated'::text, 'slot.displaced'::text, 'person.created'::text, 'person.updated'::text, 'person.validated'::text, 'person.merged'::text, 'person.erased'::text]))),
     CONSTRAINT event_uids_object CHECK ((jsonb_typeof(uids) = 'object'::text))
 );
@@ -4907,7 +4997,7 @@ CREATE TABLE marketing.event (
 -- Name: TABLE event; Type: COMMENT; Schema: marketing; Owner: -
 --
 
-COMMENT ON TABLE marketing.event IS 'The change feed: one row per event; position (set at commit, gapless, in commit order) is the cursor';
+COMMENT ON TABLE marketing.event IS 'The change feed: one row per event; its position (gapless, in commit order, the cursor) is its commit''s (event_commit) first position plus its place (ord) among its transaction''s events';
 
 --
 -- Name: event_clock; Type: TABLE; Schema: marketing; Owner: -
@@ -4924,6 +5014,25 @@ CREATE TABLE marketing.event_clock (
 --
 
 COMMENT ON TABLE marketing.event_clock IS 'The last event position handed out (one row)';
+
+--
+-- Name: event_commit; Type: TABLE; Schema: marketing; Owner: -
+--
+
+CREATE TABLE marketing.event_commit (
+    tx bigint NOT NULL,
+    first_ord bigint NOT NULL,
+    first_position bigint NOT NULL,
+    last_position bigint NOT NULL,
+    CONSTRAINT event_commit_first_ord_check CHECK ((first_ord >= 1)),
+    CONSTRAINT event_commit_positions_check CHECK (((first_position >= 1) AND (first_position <= last_position)))
+);
+
+--
+-- Name: TABLE event_commit; Type: COMMENT; Schema: marketing; Owner: -
+--
+
+COMMENT ON TABLE marketing.event_commit IS 'One row per commit that wrote events: its positions first_position..last_position are its events of tx with ord first_ord, first_ord + 1, …';
 
 --
 -- Name: event_event_id_seq; Type: SEQUENCE; Schema: marketing; Owner: -
@@ -4969,6 +5078,23 @@ CREATE TABLE marketing.event_relay (
 --
 
 COMMENT ON TABLE marketing.event_relay IS 'The last position each named relay has published';
+
+--
+-- Name: event_tx_seq; Type: SEQUENCE; Schema: marketing; Owner: -
+--
+
+CREATE SEQUENCE marketing.event_tx_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+--
+-- Name: SEQUENCE event_tx_seq; Type: COMMENT; Schema: marketing; Owner: -
+--
+
+COMMENT ON SEQUENCE marketing.event_tx_seq IS 'Change-feed numbers of the transactions that write events (marketing.event.tx)';
 
 --
 -- Name: idempotency_key; Type: TABLE; Schema: marketing; Owner: -
@@ -5474,6 +5600,27 @@ ALTER TABLE ONLY marketing.event_clock
     ADD CONSTRAINT event_clock_pkey PRIMARY KEY (id);
 
 --
+-- Name: event_commit event_commit_first_position_key; Type: CONSTRAINT; Schema: marketing; Owner: -
+--
+
+ALTER TABLE ONLY marketing.event_commit
+    ADD CONSTRAINT event_commit_first_position_key UNIQUE (first_position);
+
+--
+-- Name: event_commit event_commit_pkey; Type: CONSTRAINT; Schema: marketing; Owner: -
+--
+
+ALTER TABLE ONLY marketing.event_commit
+    ADD CONSTRAINT event_commit_pkey PRIMARY KEY (last_position);
+
+--
+-- Name: event_commit event_commit_tx_first_ord_key; Type: CONSTRAINT; Schema: marketing; Owner: -
+--
+
+ALTER TABLE ONLY marketing.event_commit
+    ADD CONSTRAINT event_commit_tx_first_ord_key UNIQUE (tx, first_ord);
+
+--
 -- Name: event_pending event_pending_pkey; Type: CONSTRAINT; Schema: marketing; Owner: -
 --
 
@@ -5488,18 +5635,18 @@ ALTER TABLE ONLY marketing.event
     ADD CONSTRAINT event_pkey PRIMARY KEY (event_id);
 
 --
--- Name: event event_position_key; Type: CONSTRAINT; Schema: marketing; Owner: -
---
-
-ALTER TABLE ONLY marketing.event
-    ADD CONSTRAINT event_position_key UNIQUE ("position");
-
---
 -- Name: event_relay event_relay_pkey; Type: CONSTRAINT; Schema: marketing; Owner: -
 --
 
 ALTER TABLE ONLY marketing.event_relay
     ADD CONSTRAINT event_relay_pkey PRIMARY KEY (name);
+
+--
+-- Name: event event_tx_ord_key; Type: CONSTRAINT; Schema: marketing; Owner: -
+--
+
+ALTER TABLE ONLY marketing.event
+    ADD CONSTRAINT event_tx_ord_key UNIQUE (tx, ord);
 
 --
 -- Name: idempotency_key idempotency_key_pkey; Type: CONSTRAINT; Schema: marketing; Owner: -
@@ -5702,12 +5849,6 @@ CREATE INDEX event_at ON marketing.event USING btree (at);
 CREATE INDEX event_person_id ON marketing.event USING btree (((uids ->> 'person_id'::text)));
 
 --
--- Name: event_unpositioned_txid; Type: INDEX; Schema: marketing; Owner: -
---
-
-CREATE INDEX event_unpositioned_txid ON marketing.event USING btree (txid) WHERE ("position" IS NULL);
-
---
 -- Name: idempotency_key_created_at_idx; Type: INDEX; Schema: marketing; Owner: -
 --
 
@@ -5891,7 +6032,7 @@ CREATE TRIGGER company_slot_record_insert AFTER INSERT ON marketing.company_slot
 -- Name: event event_append_only; Type: TRIGGER; Schema: marketing; Owner: -
 --
 
-CREATE TRIGGER event_append_only BEFORE UPDATE ON marketing.event FOR EACH ROW WHEN ((old."position" IS NOT NULL)) EXECUTE FUNCTION marketing.refuse_log_rewrite();
+CREATE TRIGGER event_append_only BEFORE UPDATE ON marketing.event FOR EACH ROW EXECUTE FUNCTION marketing.refuse_log_rewrite();
 
 --
 -- Name: event event_mark_transaction; Type: TRIGGER; Schema: marketing; Owner: -

@@ -1,8 +1,10 @@
 /**
- * The change feed (migration 014): reading events after a position, and the positions the
+ * The change feed (migrations 014, 018): reading events after a position, and the positions the
  * relays have published up to. Positions are given at commit, in commit order and without
  * gaps, so every committed event is at or below the clock's head and a reader that resumes
- * after the last position it saw misses nothing and sees nothing twice.
+ * after the last position it saw misses nothing and sees nothing twice. An event's position is
+ * its commit's first position (marketing.event_commit) plus its place among its transaction's
+ * events (ord) minus the commit's first place.
  */
 import {
   type ChangeEvent,
@@ -50,19 +52,33 @@ export async function listEvents(q: Queryable, input: EventsListInput): Promise<
       // One statement, so one snapshot for the page and the head. The head comes from a
       // scalar subquery: a join with event_clock made the planner expect millions of rows
       // (the one-row table has no statistics) and JIT-compile the query, 300 ms per page.
+      //
+      // The page walks the commits after `after` in order and takes each one's events by
+      // (tx, ord), at most `limit` of them per commit, so a page never sorts more than
+      // `limit` events of one large commit.
       `WITH page AS (
-         SELECT v.position, v.type, v.uids, v.changes, v.actor, v.request_id,
-                to_json(v.at) #>> '{}' AS at
-           FROM marketing.event AS v
-          WHERE v.position > ?::bigint ${types === undefined ? "" : "AND v.type = ANY (?::text[])"}
-          ORDER BY v.position
+         SELECT c.first_position + (v.ord - c.first_ord) AS position, v.type, v.uids, v.changes,
+                v.actor, v.request_id, to_json(v.at) #>> '{}' AS at
+           FROM marketing.event_commit AS c
+          CROSS JOIN LATERAL (
+            SELECT e.ord, e.type, e.uids, e.changes, e.actor, e.request_id, e.at
+              FROM marketing.event AS e
+             WHERE e.tx = c.tx
+               AND e.ord >= greatest(c.first_ord, ?::bigint - c.first_position + c.first_ord + 1)
+               AND e.ord <= c.first_ord + (c.last_position - c.first_position)
+               ${types === undefined ? "" : "AND e.type = ANY (?::text[])"}
+             ORDER BY e.ord
+             LIMIT ?::integer
+          ) AS v
+          WHERE c.last_position > ?::bigint
+          ORDER BY c.last_position, v.ord
           LIMIT ?::integer
        )
        SELECT coalesce((SELECT c.last_position FROM marketing.event_clock AS c), 0) AS head, p.*
          FROM (VALUES (1)) AS one (n)
          LEFT JOIN page AS p ON true
         ORDER BY p.position`,
-      types === undefined ? [after, limit] : [after, types, limit],
+      types === undefined ? [after, limit, after, limit] : [after, types, limit, after, limit],
     );
     const head = Number(result.rows[0]?.head ?? 0);
     const events = result.rows

@@ -99,6 +99,13 @@ export const RETENTION_RULES: readonly RetentionRule[] = [
     age: { purge: "marketing.purge_events" },
     why: "the change feed (migration 014): consumers and the relay read it within minutes; 90 days lets one that was down catch up",
   },
+  {
+    table: "marketing.event_commit",
+    setting: "PLE_RETENTION_EVENT_DAYS",
+    defaultDays: 90,
+    age: { purge: "marketing.purge_event_commits" },
+    why: "one row per commit that wrote events (migration 018: where its positions start); it goes with its last event",
+  },
 ];
 
 /** Tables that do not grow with use alone, and why their rows are kept. */

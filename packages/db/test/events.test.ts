@@ -18,6 +18,7 @@ import {
   saveRelayPosition,
 } from "../src/events.js";
 import { mergeCompanies } from "../src/merge.js";
+import { migrateLatest, rollbackTo } from "../src/migrations/index.js";
 import { erasePerson } from "../src/pii.js";
 import { purgeRetention } from "../src/retention.js";
 import { createEmbeddedTestDatabase, createTestDatabase } from "../src/testing.js";
@@ -318,7 +319,9 @@ describe.each([
   it("is append-only outside retention and erasure", async () => {
     await expect(db.knex.raw("DELETE FROM marketing.event")).rejects.toThrow(/append-only/);
     await expect(
-      db.knex.raw("UPDATE marketing.event SET changes = '{}' WHERE position = 1"),
+      db.knex.raw(
+        "UPDATE marketing.event SET changes = '{}' WHERE event_id = (SELECT min(event_id) FROM marketing.event)",
+      ),
     ).rejects.toThrow(/append-only/);
   });
 
@@ -328,6 +331,54 @@ describe.each([
     await saveRelayPosition(db.knex, "test-relay", 5);
     expect(await relayPosition(db.knex, "test-relay")).toBe(12);
     await expect(relayPosition(db.knex, "bad name!")).rejects.toThrow(/relay/);
+  });
+
+  it("numbers a commit's events from its first position: savepoints, large commits, early numbering", async () => {
+    const positions = (events: ChangeEvent[]) => events.map((e) => e.position);
+    const run = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i + 1);
+
+    // A savepoint rolled back takes its events and their places with it: no gap.
+    const head0 = await eventHead(db.knex);
+    await db.knex.transaction(async (trx) => {
+      await newCompany(trx, "Numbered One");
+      await trx
+        .transaction(async (sp) => {
+          await newCompany(sp, "Numbered Rolled Back");
+          throw new Error("roll back the savepoint");
+        })
+        .catch(() => undefined);
+      await newCompany(trx, "Numbered Two");
+    });
+    const first = await readAll(db.knex, head0);
+    expect(positions(first)).toEqual(run(head0, 2));
+    expect(first.map((e) => e.changes.company_name)).toEqual(["Numbered One", "Numbered Two"]);
+
+    // One commit of 250 events, read 7 at a time: in order, none twice, none missed.
+    const head1 = await eventHead(db.knex);
+    await db.knex.raw(
+      `SELECT marketing.insert_company_with_slots('Bulk Numbered ' || i, 'bulk-numbered-' || i || '.com', NULL, NULL)
+         FROM generate_series(1, 250) AS i`,
+    );
+    const bulk = await readAll(db.knex, head1, 7);
+    expect(positions(bulk)).toEqual(run(head1, 250));
+    expect(bulk.map((e) => e.changes.company_name)).toEqual(
+      run(0, 250).map((i) => `Bulk Numbered ${i}`),
+    );
+
+    // Numbered early (SET CONSTRAINTS ALL IMMEDIATE), then more events: a second commit row.
+    const head2 = await eventHead(db.knex);
+    const commits = async () =>
+      Number((await db.knex("marketing.event_commit").count({ n: "*" }).first())?.n ?? Number.NaN);
+    const commitsBefore = await commits();
+    await db.knex.transaction(async (trx) => {
+      await newCompany(trx, "Numbered Early");
+      await trx.raw("SET CONSTRAINTS ALL IMMEDIATE");
+      await newCompany(trx, "Numbered Late");
+    });
+    expect(await commits()).toBe(commitsBefore + 2);
+    const early = await readAll(db.knex, head2);
+    expect(positions(early)).toEqual(run(head2, 2));
+    expect(early.map((e) => e.changes.company_name)).toEqual(["Numbered Early", "Numbered Late"]);
   });
 
   it("retention purges events older than the period, the dry run counting the same", async () => {
@@ -344,12 +395,19 @@ describe.each([
     );
     expect(dry.rows["marketing.event"]).toBe(total);
     expect(dry.periods_days.PLE_RETENTION_EVENT_DAYS).toBe(0);
+    const commits = async () =>
+      Number((await db.knex("marketing.event_commit").count({ n: "*" }).first())?.n ?? Number.NaN);
+    expect(dry.rows["marketing.event_commit"]).toBe(await commits());
     const head = await eventHead(db.knex);
     const real = await withActor(db, { actor: "tester" }, (trx) => purgeRetention(trx, periods));
     expect(real.rows["marketing.event"]).toBe(total);
+    expect(real.rows["marketing.event_commit"]).toBe(dry.rows["marketing.event_commit"]);
     expect((await readAll(db.knex)).length).toBe(0);
+    expect(await commits()).toBe(0);
     // The clock stays: positions are never reused.
     expect(await eventHead(db.knex)).toBe(head);
+    await newCompany(db.knex, "After The Purge");
+    expect((await readAll(db.knex)).map((e) => e.position)).toEqual([head + 1]);
     const kept = await withActor(db, { actor: "tester" }, (trx) =>
       purgeRetention(trx, { ...periods, PLE_RETENTION_EVENT_DAYS: null }, { dryRun: true }),
     );
@@ -359,5 +417,59 @@ describe.each([
         purgeRetention(trx, { ...periods, PLE_RETENTION_EVENT_DAYS: -1 }),
       ),
     ).rejects.toThrow(/PLE_RETENTION_EVENT_DAYS/);
+  });
+});
+
+describe("migration 018 (positions per commit) on a database holding events", () => {
+  let db: PleDatabase;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const t = await createTestDatabase();
+    db = t.db;
+    drop = t.drop;
+  });
+  afterAll(async () => {
+    await drop();
+  });
+
+  it("keeps every event's position going up, and writes them back going down", async () => {
+    await rollbackTo(db, "017");
+    const stored = () =>
+      db.knex
+        .raw<{ rows: Array<{ position: string; type: string; uids: unknown }> }>(
+          "SELECT position, type, uids FROM marketing.event ORDER BY position",
+        )
+        .then((r) => r.rows.map((row) => ({ ...row, position: Number(row.position) })));
+    // Three commits, one rolled back and one with two events of one transaction.
+    await withActor(db, { actor: "before-018" }, async (trx) => {
+      const uid = await newCompany(trx, "Before One");
+      await trx.raw(
+        "UPDATE marketing.company SET company_name = 'Before One B' WHERE company_uid = ?",
+        [uid],
+      );
+    });
+    await db.knex
+      .transaction(async (trx) => {
+        await newCompany(trx, "Before Rolled Back");
+        throw new Error("roll back");
+      })
+      .catch(() => undefined);
+    await newCompany(db.knex, "Before Two");
+    const before = await stored();
+    expect(before.map((e) => e.position)).toEqual([1, 2, 3]);
+
+    await migrateLatest(db);
+    const feed = await readAll(db.knex, 0, 2);
+    expect(feed.map(({ position, type, uids }) => ({ position, type, uids }))).toEqual(before);
+    await newCompany(db.knex, "After 018");
+    expect((await readAll(db.knex, 3)).map((e) => e.position)).toEqual([4]);
+
+    await rollbackTo(db, "017");
+    expect(await stored()).toEqual([
+      ...before,
+      { position: 4, type: "company.created", uids: expect.any(Object) },
+    ]);
+    await migrateLatest(db);
+    expect((await readAll(db.knex)).map((e) => e.position)).toEqual([1, 2, 3, 4]);
   });
 });

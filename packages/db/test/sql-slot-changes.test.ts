@@ -134,7 +134,10 @@ async function records(db: PleDatabase) {
   );
   const positions = await rows<{ n: number; positioned: number }>(
     knex,
-    "SELECT count(*)::int AS n, count(position)::int AS positioned FROM marketing.event",
+    // Every event numbered: positions are gapless, so the clock's head is the number of events.
+    `SELECT count(*)::int AS n,
+            (SELECT last_position FROM marketing.event_clock)::int AS positioned
+       FROM marketing.event`,
   );
   const leases = await rows(knex, "SELECT slot_uid FROM marketing.slot_lease ORDER BY slot_uid");
   return {
