@@ -1,7 +1,7 @@
 -- packages/db/schema.sql — GENERATED, do not edit: the schema after every migration
--- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed, 015_history_superseded_only, 016_people_import_speed, 017_slot_changes_per_statement, 018_event_positions_per_commit), dumped by pg_dump --schema-only from a freshly migrated database.
+-- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed, 015_history_superseded_only, 016_people_import_speed, 017_slot_changes_per_statement, 018_event_positions_per_commit, 019_slot_insert_trigger), dumped by pg_dump --schema-only from a freshly migrated database.
 -- Regenerate after changing or adding a migration: pnpm --filter @ple/db schema:dump
--- forward migrations sha256: 7e08a8e9d64e9b0ba464fc15db788b8ab0e6ed444315a13ba231596c7b82bce7
+-- forward migrations sha256: 2df095cfb44afc12eb7ffe25218e7d90596f9e977b238f02c79b8f69696dd6a5
 
 --
 -- PostgreSQL database dump
@@ -6005,10 +6005,16 @@ CREATE TRIGGER company_slot_after_update AFTER UPDATE ON marketing.company_slot 
 CREATE TRIGGER company_slot_before_delete BEFORE DELETE ON marketing.company_slot FOR EACH ROW EXECUTE FUNCTION marketing.company_slot_before_delete();
 
 --
+-- Name: company_slot company_slot_before_insert; Type: TRIGGER; Schema: marketing; Owner: -
+--
+
+CREATE TRIGGER company_slot_before_insert BEFORE INSERT ON marketing.company_slot FOR EACH ROW WHEN ((new.slot_uid IS NULL)) EXECUTE FUNCTION marketing.company_slot_before_write();
+
+--
 -- Name: company_slot company_slot_before_write; Type: TRIGGER; Schema: marketing; Owner: -
 --
 
-CREATE TRIGGER company_slot_before_write BEFORE INSERT OR UPDATE ON marketing.company_slot FOR EACH ROW EXECUTE FUNCTION marketing.company_slot_before_write();
+CREATE TRIGGER company_slot_before_write BEFORE UPDATE ON marketing.company_slot FOR EACH ROW EXECUTE FUNCTION marketing.company_slot_before_write();
 
 --
 -- Name: company_slot company_slot_person_company; Type: TRIGGER; Schema: marketing; Owner: -

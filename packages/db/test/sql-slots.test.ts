@@ -284,6 +284,37 @@ describe("propose, confirm, reject, vacate, displace", () => {
     expect(e.message).toContain("allowed: confirm, reject");
   });
 
+  it("a slot inserted without its uid gets SL-<company>-<role>; one given a uid keeps it (019)", async () => {
+    const c = await company();
+    await db.knex.raw("DELETE FROM marketing.company_slot WHERE slot_uid IN (?, ?)", [c.CFO, c.HR]);
+    await db.knex.raw("INSERT INTO marketing.company_slot (company_uid, role) VALUES (?, 'CFO')", [
+      c.uid,
+    ]);
+    await db.knex.raw(
+      "INSERT INTO marketing.company_slot (slot_uid, company_uid, role) VALUES (?, ?, 'HR')",
+      [c.HR, c.uid],
+    );
+    const slots = await rows<{ slot_uid: string; role: string; status: string }>(
+      db.knex,
+      "SELECT slot_uid, role, status FROM marketing.company_slot WHERE company_uid = ? ORDER BY role",
+      [c.uid],
+    );
+    expect(slots).toEqual([
+      { slot_uid: c.CEO, role: "CEO", status: "open" },
+      { slot_uid: c.CFO, role: "CFO", status: "open" },
+      { slot_uid: c.HR, role: "HR", status: "open" },
+    ]);
+    // A wrong uid is still refused (company_slot_uid_format); UPDATEs are checked by the
+    // transition trigger as before ("the transition trigger also guards direct UPDATEs").
+    const wrong = await sqlError(
+      db.knex.raw(
+        "INSERT INTO marketing.company_slot (slot_uid, company_uid, role) VALUES ('SL-X-CEO', ?, 'CEO')",
+        [c.uid],
+      ),
+    );
+    expect(wrong.code).toBe("23514");
+  });
+
   it("propose refuses a taken slot (PL003) and a person who holds another slot (PL008)", async () => {
     const c = await company();
     const [a, b] = [await person(), await person()];
