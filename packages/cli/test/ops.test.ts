@@ -64,7 +64,21 @@ describe("backup and restore", () => {
       expect(await databaseChecksums(target.db.knex)).toEqual(
         await databaseChecksums(source.db.knex),
       );
-      // The restored database keeps working: new UIDs do not collide with restored ones.
+      // The change feed reads the same, position for position.
+      const feed = async (db: PleDatabase) => {
+        const events = [];
+        for (let after = 0; ; ) {
+          const page = await listEvents(db.knex, { after, limit: 50 });
+          events.push(...page.events);
+          if (page.events.length < 50) return { events, head: page.head };
+          after = page.next;
+        }
+      };
+      const before = await feed(source.db);
+      expect(before.events.length).toBeGreaterThan(50);
+      expect(await feed(target.db)).toEqual(before);
+      // The restored database keeps working: new UIDs do not collide with restored ones, and
+      // its next events come after the restored ones (their transactions' feed numbers too).
       await runImport("companies", databaseImportStores(target.db, actor), {
         file: writeTemp(
           tempDir(),
@@ -72,6 +86,11 @@ describe("backup and restore", () => {
           "name,website\nAfter Restore,after-restore.example\n",
         ),
       });
+      const after = await feed(target.db);
+      expect(after.events.slice(0, before.events.length)).toEqual(before.events);
+      expect(after.events.slice(before.events.length).map((e) => [e.position, e.type])).toEqual([
+        [before.head + 1, "company.created"],
+      ]);
 
       await expect(restore(target.db, { file })).rejects.toMatchObject({
         code: "ALREADY_EXISTS",
