@@ -1,7 +1,7 @@
 -- packages/db/schema.sql — GENERATED, do not edit: the schema after every migration
 -- (001_initial_schema, 002_people, 003_ple_relationships, 004_history_tracking, 005_performance_indexes, 006_api_access, 007_operations, 008_import_speed, 009_idna, 011_merge_and_update, 012_people_consistency, 013_slot_leases, 014_change_feed, 015_history_superseded_only, 016_people_import_speed, 017_slot_changes_per_statement, 018_event_positions_per_commit, 019_slot_insert_trigger), dumped by pg_dump --schema-only from a freshly migrated database.
 -- Regenerate after changing or adding a migration: pnpm --filter @ple/db schema:dump
--- forward migrations sha256: 2df095cfb44afc12eb7ffe25218e7d90596f9e977b238f02c79b8f69696dd6a5
+-- forward migrations sha256: 08b2893533f07e664838d42e837c98c7e550a8c1a3ae3eff0bf93d6cb1066f3a
 
 --
 -- PostgreSQL database dump
@@ -3593,22 +3593,20 @@ BEGIN
     RETURN 0;
   END IF;
   v_cutoff := now() - make_interval(days => p_days);
-  IF p_dry_run THEN
-    SELECT count(*) INTO v_count
+  WITH spent AS MATERIALIZED (
+    SELECT c.last_position
       FROM marketing.event_commit AS c
      WHERE NOT EXISTS (
        SELECT 1 FROM marketing.event AS e
         WHERE e.tx = c.tx AND e.ord BETWEEN c.first_ord AND c.first_ord + (c.last_position - c.first_position)
           AND e.at >= v_cutoff
-     );
-    RETURN v_count;
-  END IF;
-  DELETE FROM marketing.event_commit AS c
-   WHERE NOT EXISTS (
-     SELECT 1 FROM marketing.event AS e
-      WHERE e.tx = c.tx AND e.ord BETWEEN c.first_ord AND c.first_ord + (c.last_position - c.first_position)
-   );
-  GET DIAGNOSTICS v_count = ROW_COUNT;
+     )
+  ), purged AS (
+    DELETE FROM marketing.event_commit AS c
+     USING spent AS s
+     WHERE c.last_position = s.last_position AND NOT p_dry_run
+  )
+  SELECT count(*) INTO v_count FROM spent;
   RETURN v_count;
 END;
 $$;

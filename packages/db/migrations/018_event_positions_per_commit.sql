@@ -209,9 +209,10 @@ BEGIN
 END;
 $$;
 
--- Retention (PLE_RETENTION_EVENT_DAYS, after purge_events): deletes (or with p_dry_run
--- counts) the commit rows none of whose events is younger than p_days days. Run after
--- purge_events with the same period, these are the commits whose events are all gone.
+-- Retention (PLE_RETENTION_EVENT_DAYS, run after purge_events with the same period):
+-- deletes (or with p_dry_run counts) the commit rows none of whose events is younger than
+-- p_days days; after purge_events these are the commits whose events are all gone. The dry run
+-- and the real run pick their rows with the same condition.
 CREATE FUNCTION marketing.purge_event_commits(p_days integer, p_dry_run boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -230,22 +231,20 @@ BEGIN
     RETURN 0;
   END IF;
   v_cutoff := now() - make_interval(days => p_days);
-  IF p_dry_run THEN
-    SELECT count(*) INTO v_count
+  WITH spent AS MATERIALIZED (
+    SELECT c.last_position
       FROM marketing.event_commit AS c
      WHERE NOT EXISTS (
        SELECT 1 FROM marketing.event AS e
         WHERE e.tx = c.tx AND e.ord BETWEEN c.first_ord AND c.first_ord + (c.last_position - c.first_position)
           AND e.at >= v_cutoff
-     );
-    RETURN v_count;
-  END IF;
-  DELETE FROM marketing.event_commit AS c
-   WHERE NOT EXISTS (
-     SELECT 1 FROM marketing.event AS e
-      WHERE e.tx = c.tx AND e.ord BETWEEN c.first_ord AND c.first_ord + (c.last_position - c.first_position)
-   );
-  GET DIAGNOSTICS v_count = ROW_COUNT;
+     )
+  ), purged AS (
+    DELETE FROM marketing.event_commit AS c
+     USING spent AS s
+     WHERE c.last_position = s.last_position AND NOT p_dry_run
+  )
+  SELECT count(*) INTO v_count FROM spent;
   RETURN v_count;
 END;
 $$;
